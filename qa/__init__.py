@@ -1,0 +1,1 @@
+"""Offline question answering over Chinese policy documents: clause index, hybrid cited retrieval."""
