@@ -1,0 +1,5 @@
+"""``python -m qa``: the command line."""
+
+from qa.cli import main
+
+main()
