@@ -26,7 +26,7 @@ DENSE_WEIGHT = 0.5
 RRF_K = 60
 CANDIDATES = 100
 # "No clause matches well": both signals below these (calibrated by `qa eval`).
-NO_MATCH_DENSE = 0.82
+NO_MATCH_DENSE = 0.86
 NO_MATCH_COVERAGE = 0.5
 
 
@@ -95,6 +95,17 @@ class Retriever:
         self.chunk_tokens = [tokenize(embed_text(c)) for c in index.chunks]
         self.lexical = LexicalIndex(self.chunk_tokens)
         self._doc_of = np.array([c.doc_id for c in index.chunks])
+        self._query_cache: dict[str, np.ndarray] = {}
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Query vector, cached: the same question asked again costs no model call."""
+        v = self._query_cache.get(text)
+        if v is None:
+            v = self.encoder.encode_queries([text])[0]
+            if len(self._query_cache) >= 1024:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[text] = v
+        return v
 
     def _mask(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.empty():
@@ -120,7 +131,7 @@ class Retriever:
         if not text or n == 0:
             empty = np.zeros(0, dtype=np.float32)
             return Results(empty.astype(np.int64), empty, empty, empty, False, 0.0, 0.0)
-        qv = self.encoder.encode_queries([text])[0]
+        qv = self.encode_query(text)
         lex = self.lexical.scores(q_tokens)
         c = min(n, max(CANDIDATES, 4 * k))
         if n <= 20_000:
