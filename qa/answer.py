@@ -85,7 +85,7 @@ def clean_question(question: str) -> tuple[str, bool]:
 
 def make_hits(index: Index, ids, scores, dense, lexical) -> list[Hit]:
     hits = []
-    for rank, (pos, s, d, lx) in enumerate(zip(ids, scores, dense, lexical), start=1):
+    for rank, (pos, s, d, lx) in enumerate(zip(ids, scores, dense, lexical, strict=False), start=1):
         c = index.chunks[int(pos)]
         doc = index.docs[c.doc_id]
         hits.append(

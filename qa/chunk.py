@@ -19,6 +19,7 @@ sign-off (issuer and date lines at the end) are chunks of their own.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -272,10 +273,10 @@ def split_sentences(text: str, start: int, end: int, max_chars: int) -> list[tup
     if end - start <= max_chars:
         return [(start, end)]
     cuts = [start] + [start + m.start() for m in _SPLIT_AT.finditer(text[start:end]) if 0 < m.start() < end - start]
-    cuts = sorted(set(cuts)) + [end]
+    cuts = [*sorted(set(cuts)), end]
     spans: list[tuple[int, int]] = []
     cur = start
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         if b - cur > max_chars and a > cur:
             spans.append((cur, a))
             cur = a

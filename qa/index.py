@@ -177,7 +177,7 @@ def _previous_vectors(root: Path, fingerprint: str) -> dict[str, np.ndarray]:
         return {}
     if len(hashes) != len(vecs):
         return {}
-    return dict(zip(hashes, vecs))
+    return dict(zip(hashes, vecs, strict=False))
 
 
 def build_index(
@@ -216,7 +216,7 @@ def build_index(
     try:
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             by_doc = {d.doc_id: d for d in docs}
-            for c, h in zip(chunks, hashes):
+            for c, h in zip(chunks, hashes, strict=False):
                 row = asdict(c)
                 row["hash"] = h
                 row["original"] = by_doc[c.doc_id].raw[c.orig_start : c.orig_end].strip()

@@ -86,9 +86,7 @@ class Retriever:
 
     def __init__(self, index: Index, encoder: Encoder, dense_weight: float = DENSE_WEIGHT) -> None:
         if encoder.fingerprint != index.manifest.model_fingerprint:
-            raise ValueError(
-                f"index was built with {index.manifest.model_name}, not {encoder.name}; run: qa index"
-            )
+            raise ValueError(f"index was built with {index.manifest.model_name}, not {encoder.name}; run: qa index")
         self.index = index
         self.encoder = encoder
         self.dense_weight = dense_weight
@@ -117,8 +115,7 @@ class Retriever:
             ok_docs = [
                 d.doc_id
                 for d in self.index.docs.values()
-                if (not filters.regions or d.region in filters.regions)
-                and (not filters.years or d.year in filters.years)
+                if (not filters.regions or d.region in filters.regions) and (not filters.years or d.year in filters.years)
             ]
             mask &= np.isin(self._doc_of, ok_docs)
         return mask
@@ -155,8 +152,10 @@ class Retriever:
         elif mode == "bm25":
             fused = lx + 1e-6 * d  # dense only breaks ties (e.g. no query word in the vocabulary)
         elif mode == "rrf":
-            rd = np.empty(len(cand)); rd[np.argsort(-d)] = np.arange(len(cand))
-            rl = np.empty(len(cand)); rl[np.argsort(-lx)] = np.arange(len(cand))
+            rd = np.empty(len(cand))
+            rd[np.argsort(-d)] = np.arange(len(cand))
+            rl = np.empty(len(cand))
+            rl[np.argsort(-lx)] = np.arange(len(cand))
             fused = 1.0 / (RRF_K + rd + 1) + 1.0 / (RRF_K + rl + 1)
         else:
             fused = self.dense_weight * _minmax(d) + (1 - self.dense_weight) * _minmax(lx)

@@ -1,3 +1,4 @@
+import itertools
 import re
 
 from qa.chunk import chunk_document, cn_to_int, find_markers
@@ -35,7 +36,7 @@ def test_chunks_tile_each_document_without_loss(seeds):
     for doc in _docs(seeds).values():
         chunks = chunk_document(doc)
         assert chunks[0].start == 0 and chunks[-1].end == len(doc.text)
-        for a, b in zip(chunks, chunks[1:]):
+        for a, b in itertools.pairwise(chunks):
             assert a.end == b.start
         joined = "".join(c.text for c in chunks)
         assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", doc.text)
@@ -77,7 +78,9 @@ def test_offsets_point_into_the_original_text(seeds):
 
 def test_long_clause_split_at_sentences_keeps_path(tmp_path):
     body = "。".join(f"第{i}句话讲的是落户政策的第{i}个方面内容" for i in range(60)) + "。"
-    (tmp_path / "law.txt").write_text(f"某某条例\n第一章 总则\n第一条 {body}\n第二条 附则。本条例自发布之日起施行。\n", encoding="utf-8")
+    (tmp_path / "law.txt").write_text(
+        f"某某条例\n第一章 总则\n第一条 {body}\n第二条 附则。本条例自发布之日起施行。\n", encoding="utf-8"
+    )
     doc = load_document(tmp_path / "law.txt")
     chunks = chunk_document(doc, max_chars=200)
     parts = [c for c in chunks if c.section and c.section[-1].startswith("第一条")]

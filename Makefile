@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` (the web page) and `make test`.
+# Both create .venv and install what they need; torch is pinned to the CPU build
+# on local disk *before* anything else can resolve torch (a newer one pulls CUDA).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TORCH := torch==2.13.0
+
+.PHONY: run test install lint index eval bench clean
+
+run: $(VENV)/.installed
+	$(PY) app.py
+
+test: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+index: $(VENV)/.installed
+	$(VENV)/bin/qa index
+
+eval: $(VENV)/.installed
+	$(VENV)/bin/qa eval
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/qa bench
+
+clean:
+	rm -rf $(VENV) embeddings test-artifacts
