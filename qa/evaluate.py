@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
@@ -100,7 +101,9 @@ class RunResult:
 def _metrics(qrels: dict, run: dict) -> dict[str, float]:
     if not qrels:
         return {}
-    res = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
+    with warnings.catch_warnings():  # numba: "unsafe cast from uint64 to int64" on rank counters
+        warnings.filterwarnings("ignore", message="unsafe cast")
+        res = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
     return {m: round(float(res[m]), 4) for m in METRICS}
 
 
