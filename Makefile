@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TORCH := torch==2.13.0
+# Browser tests drive Debian's Chromium (never a downloaded browser); CJK and emoji fonts
+# so that screenshots show text, not boxes.
+BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: run test install lint index eval bench clean
+.PHONY: run test install browser-deps lint index eval bench clean
 
 run: $(VENV)/.installed
 	$(PY) app.py
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
@@ -24,6 +27,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
+
+browser-deps:
+	@dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PKGS); }
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

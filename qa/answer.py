@@ -12,7 +12,14 @@ MAX_QUESTION_CHARS = 500
 
 
 class BadQuestion(ValueError):
-    """The question cannot be searched; the message is one line for the user."""
+    """The question cannot be searched; the message is one line for the user.
+
+    ``code`` says why ("empty", "no_words", "bad_k") so a page can word it its own way.
+    """
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class Answer:
     confident: bool
     note: str = ""
     truncated: bool = False
+    terms: tuple[str, ...] = ()  # the query's words, for highlighting
 
     def to_json(self) -> dict:
         return {
@@ -51,6 +59,7 @@ class Answer:
             "confident": self.confident,
             "note": self.note,
             "truncated": self.truncated,
+            "terms": list(self.terms),
             "results": [{**asdict(h), "citation": h.citation} for h in self.hits],
         }
 
@@ -72,13 +81,13 @@ def citation(hit: Hit) -> str:
 def clean_question(question: str) -> tuple[str, bool]:
     """Validate a question: strip control characters, cut overly long ones (flagged)."""
     if question is None:
-        raise BadQuestion("question is empty")
+        raise BadQuestion("question is empty", "empty")
     q = "".join(c for c in question if c.isprintable() or c in " \t")
     q = " ".join(q.split())
     if not q:
-        raise BadQuestion("question is empty")
+        raise BadQuestion("question is empty", "empty")
     if not any(c.isalnum() for c in q):
-        raise BadQuestion("question has no words, only punctuation or symbols")
+        raise BadQuestion("question has no words, only punctuation or symbols", "no_words")
     truncated = len(q) > MAX_QUESTION_CHARS
     return (q[:MAX_QUESTION_CHARS], truncated)
 
@@ -113,11 +122,35 @@ def ask(retriever: Retriever, question: str, k: int = 5, mode: Mode = "hybrid", 
     """Answer ``question`` with the ``k`` best clauses; raises ``BadQuestion`` on unusable input."""
     q, truncated = clean_question(question)
     if k < 1:
-        raise BadQuestion("k must be at least 1")
+        raise BadQuestion("k must be at least 1", "bad_k")
     res = retriever.search(q, k=k, mode=mode, filters=filters)
     hits = make_hits(retriever.index, res.ids, res.scores, res.dense, res.lexical)
     note = "" if res.confident else NO_MATCH_NOTE
-    return Answer(q, hits, res.confident, note, truncated)
+    return Answer(q, hits, res.confident, note, truncated, tuple(retriever.query_terms(q)))
+
+
+def compare(retriever: Retriever, question: str, filters: Filters | None = None, max_docs: int = 6) -> Answer:
+    """One best clause per document for the same question, best documents first.
+
+    Documents come from the filter, or else from the top of an ordinary search, so a
+    large corpus is not scanned document by document.
+    """
+    q, truncated = clean_question(question)
+    base = retriever.search(q, k=50, filters=filters)
+    docs: list[str] = []
+    for pos in base.ids:
+        d = retriever.index.chunks[int(pos)].doc_id
+        if d not in docs:
+            docs.append(d)
+    hits: list[Hit] = []
+    for d in docs[:max_docs]:
+        scope = Filters(docs=(d,), regions=filters.regions if filters else (), years=filters.years if filters else ())
+        r = retriever.search(q, k=1, filters=scope)
+        hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical))
+    hits.sort(key=lambda h: -h.score)
+    hits = [Hit(**{**asdict(h), "rank": i}) for i, h in enumerate(hits, start=1)]
+    note = "" if base.confident else NO_MATCH_NOTE
+    return Answer(q, hits, base.confident, note, truncated, tuple(retriever.query_terms(q)))
 
 
 def format_answer(ans: Answer) -> str:

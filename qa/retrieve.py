@@ -8,6 +8,7 @@ fusion is kept as an option for comparison.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -92,17 +93,23 @@ class Retriever:
         self.dense_weight = dense_weight
         self.chunk_tokens = [tokenize(embed_text(c)) for c in index.chunks]
         self.lexical = LexicalIndex(self.chunk_tokens)
+        self._df: dict[str, int] = {}
+        for toks in self.chunk_tokens:
+            for t in set(toks):
+                self._df[t] = self._df.get(t, 0) + 1
         self._doc_of = np.array([c.doc_id for c in index.chunks])
         self._query_cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
 
     def encode_query(self, text: str) -> np.ndarray:
         """Query vector, cached: the same question asked again costs no model call."""
         v = self._query_cache.get(text)
         if v is None:
             v = self.encoder.encode_queries([text])[0]
-            if len(self._query_cache) >= 1024:
-                self._query_cache.pop(next(iter(self._query_cache)))
-            self._query_cache[text] = v
+            with self._cache_lock:  # the web page searches from several threads
+                if len(self._query_cache) >= 1024:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[text] = v
         return v
 
     def _mask(self, filters: Filters | None) -> np.ndarray | None:
@@ -165,6 +172,15 @@ class Retriever:
         coverage = self.coverage(q_tokens, int(ids[0])) if ids.size else 0.0
         confident = bool(ids.size) and (top_dense >= NO_MATCH_DENSE or coverage >= NO_MATCH_COVERAGE)
         return Results(ids, fused[order].astype(np.float32), d[order], lx[order], confident, top_dense, coverage)
+
+    def query_terms(self, query: str) -> list[str]:
+        """The query's distinct words as they are matched (normalized, stop words dropped)."""
+        return list(dict.fromkeys(tokenize(normalize_query(query))))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of ``term`` over the clauses (0 when unseen)."""
+        n = self._df.get(term, 0)
+        return float(np.log(1 + (len(self.chunk_tokens) - n + 0.5) / (n + 0.5))) if n else 0.0
 
     def coverage(self, q_tokens: list[str], chunk_pos: int) -> float:
         """Share of the query's distinct content words that occur in the clause."""

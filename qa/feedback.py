@@ -1,0 +1,34 @@
+"""👍/👎 feedback: one JSON line per vote, appended, never rewritten."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+_LOCK = threading.Lock()
+
+
+def record(path: Path, *, question: str, vote: str, clause_ids: list[str], mode: str = "ask") -> dict:
+    """Append one vote to the log at ``path`` and return the line written."""
+    if vote not in ("up", "down"):
+        raise ValueError(f"vote must be 'up' or 'down', not {vote!r}")
+    entry = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "question": question,
+        "vote": vote,
+        "clause_ids": clause_ids,
+        "mode": mode,
+    }
+    line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _LOCK:
+        # O_APPEND: each write lands at the end, even with several processes logging
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    return entry

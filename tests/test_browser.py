@@ -1,0 +1,180 @@
+"""The page in a real browser: Debian's Chromium driven by Playwright, the real model.
+
+Starts ``app.py`` on a free loopback port, asks a question as a person would, opens a
+clause in context, compares across documents, sends an XSS string, votes, and saves
+screenshots (desktop and phone width) under test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from qa.engine import PROJECT_ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium at /usr/bin/chromium (make test installs it)")
+    pytest.skip("Debian chromium not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    work = tmp_path_factory.mktemp("app")
+    emb = work / "emb"
+    emb.mkdir()
+    models = PROJECT_ROOT / "embeddings" / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    (emb / "models").symlink_to(models, target_is_directory=True)
+    port = _free_port()
+    log = work / "feedback.jsonl"
+    out = open(work / "app.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port), "--embeddings", str(emb), "--feedback-log", str(log)],
+        cwd=PROJECT_ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("app exited: " + (work / "app.log").read_text())
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(1)
+    else:
+        proc.kill()
+        raise RuntimeError("app did not start: " + (work / "app.log").read_text())
+    yield url, log
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(app, browser):
+    url, _ = app
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.outside = []  # requests that leave this machine's page server
+    pg.dialogs = []
+    pg.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:")) else pg.outside.append(r.url))
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.goto(url)
+    pg.wait_for_selector("#qa-question textarea", timeout=60_000)
+    yield pg
+    ctx.close()
+
+
+def _ask(pg, question: str, answers_before: int) -> None:
+    box = pg.locator("#qa-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    pg.wait_for_function(f"document.querySelectorAll('.qa-bot').length > {answers_before}", timeout=60_000)
+
+
+def test_ask_cite_open_in_context_and_vote(page, app):
+    ARTIFACTS.mkdir(exist_ok=True)
+    _ask(page, "农民工的孩子能在城里上公办学校吗?", 0)
+    first = page.locator(".qa-hit").first
+    text = first.locator(".qa-text").inner_text()
+    assert "随迁子女" in text and "公办" in text
+    cite = first.locator(".qa-cite-text").inner_text()
+    assert "›" in cite and "年" in cite and ("国务院" in cite or "省" in cite)
+    assert first.locator("mark").count() > 0 and first.locator(".qa-best").count() == 1
+
+    page.locator("#qa-open label").first.click()
+    page.wait_for_selector(".qa-context .qa-ctx-target", timeout=30_000)
+    target = page.locator(".qa-ctx-target")
+    assert target.locator(".qa-ctx-orig").inner_text().strip()
+    page.screenshot(path=str(ARTIFACTS / "ask-desktop.png"), full_page=True)
+
+    page.locator("#qa-up").click()
+    page.wait_for_function("document.querySelector('#qa-vote-status').innerText.includes('已记录')", timeout=30_000)
+    _, log = app
+    entry = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["vote"] == "up" and entry["question"] == "农民工的孩子能在城里上公办学校吗?" and entry["clause_ids"]
+    assert page.outside == [], page.outside
+
+
+def test_compare_mode_shows_one_clause_per_document(page):
+    page.locator("#qa-options").click()
+    page.locator("#qa-compare-toggle input").check()
+    _ask(page, "各地对居住证怎么规定?", 0)
+    cards = page.locator(".qa-compare .qa-hit")
+    docs = [cards.nth(i).get_attribute("data-doc") for i in range(cards.count())]
+    assert len(docs) >= 3 and len(set(docs)) == len(docs)
+    page.screenshot(path=str(ARTIFACTS / "compare-desktop.png"), full_page=True)
+
+
+def test_xss_is_shown_as_text_and_runs_nothing(page):
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    _ask(page, evil, 0)
+    page.wait_for_timeout(1000)
+    assert page.dialogs == []
+    assert evil in page.locator(".qa-user .qa-bubble").last.inner_text()
+    assert page.locator(".qa-conv img").count() == 0 and page.locator(".qa-conv script").count() == 0
+
+
+def test_phone_width_and_weak_answer(app, browser):
+    url, _ = app
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
+    pg = ctx.new_page()
+    pg.goto(url)
+    pg.wait_for_selector("#qa-question textarea", timeout=60_000)
+    _ask(pg, "宠物狗办证需要什么手续?", 0)
+    assert "文件中没有找到直接相关的条款" in pg.locator(".qa-warn").inner_text()
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 2, width  # no sideways scrolling on a phone
+    pg.screenshot(path=str(ARTIFACTS / "weak-phone.png"), full_page=True)
+    ctx.close()
+
+
+def test_api_returns_structured_hits(app):
+    from gradio_client import Client
+
+    url, _ = app
+    client = Client(url, verbose=False)
+    res = client.predict("長沙保障性租賃住房有多少套?", 3, api_name="/ask")
+    assert res["results"][0]["doc"] == "003_217c44fc42c73619.txt" and "4.35万套" in res["results"][0]["text"]
+    assert set(res["results"][0]) >= {"rank", "doc", "title", "section", "text", "score", "citation"}

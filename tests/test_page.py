@@ -1,0 +1,91 @@
+"""The page's callbacks on a real engine (hashing encoder), without a browser."""
+
+import json
+
+import pytest
+
+from qa.answer import ask
+from qa.dialog import is_followup, retrieval_text
+from qa.retrieve import Filters
+from qa.ui import Page, read_auth
+
+
+@pytest.fixture()
+def page(hashing_engine, tmp_path):
+    return Page(hashing_engine, tmp_path / "fb" / "feedback.jsonl")
+
+
+def test_followups_are_read_with_the_previous_question():
+    assert is_followup("那长沙呢?") and is_followup("还有别的条件吗") and is_followup("What about Hunan?")
+    assert not is_followup("外地人在太原落户需要什么条件?") and not is_followup("长沙保障性租赁住房有多少套")
+    assert retrieval_text("那长沙呢?", "落户条件") == ("落户条件 那长沙呢?", True)
+    assert retrieval_text("租房补贴", "落户条件") == ("租房补贴", False)
+    assert retrieval_text("那长沙呢?", None) == ("那长沙呢?", False)
+
+
+def test_answer_turn_and_followup(page):
+    t1 = page.answer("长沙落户门槛", [], False, Filters(), 3)
+    assert t1.answer and t1.answer.hits[0].doc.startswith("003") and not t1.followup_of
+    t2 = page.answer("那山东呢?", [t1], False, Filters(), 3)
+    assert t2.followup_of == "长沙落户门槛" and t2.answer.hits
+
+
+def test_bad_input_gets_a_friendly_message(page):
+    for bad in ("", "   ", "😀😀", "\x00\x07"):
+        t = page.answer(bad, [], False, Filters(), 3)
+        assert t.answer is None and t.message and "Traceback" not in t.message
+    long = page.answer("落户" * 5000, [], False, Filters(), 3)
+    assert long.answer.truncated
+
+
+def test_compare_gives_one_clause_per_document(page):
+    t = page.answer("居住证", [], True, Filters(), 5)
+    docs = [h.doc for h in t.answer.hits]
+    assert len(docs) == len(set(docs)) >= 3 and t.compare
+    assert [h.rank for h in t.answer.hits] == list(range(1, len(docs) + 1))
+    t = page.answer("居住证", [], True, Filters(regions=("山西", "山东")), 5)
+    assert {h.doc[:3] for h in t.answer.hits} <= {"000", "001", "002"}
+
+
+def test_votes_are_appended_never_overwritten(page):
+    assert "先提问" in page.vote("up", [])
+    t = page.answer("济青双核", [], False, Filters(), 2)
+    page.feedback_log.parent.mkdir(parents=True, exist_ok=True)
+    page.feedback_log.write_text('{"earlier": true}\n', encoding="utf-8")
+    page.vote("up", [t])
+    page.vote("down", [t])
+    lines = [json.loads(x) for x in page.feedback_log.read_text(encoding="utf-8").splitlines()]
+    assert lines[0] == {"earlier": True}
+    assert [x["vote"] for x in lines[1:]] == ["up", "down"]
+    assert lines[1]["question"] == "济青双核" and lines[1]["clause_ids"] == [h.chunk_id for h in t.answer.hits]
+    assert lines[1]["time"]
+
+
+def test_context_shows_neighbours_of_the_same_section(page, hashing_engine):
+    target = next(c for c in hashing_engine.index.chunks if c.text.startswith("(三)深化常住人口"))
+    out = page.context(target.chunk_id)
+    assert "qa-ctx-target" in out and "(二)深入实施居住证制度" in out and "(四)完善“人地钱挂钩”" in out
+    assert "二、优化城镇化布局形态\n" not in out  # the next section is not a neighbour of the same section
+    assert page.context("no-such-id") == ""
+
+
+def test_api_returns_what_the_cli_json_returns(page, hashing_engine):
+    got = page.api_ask("长沙保障性租赁住房", 3)
+    want = ask(hashing_engine.retriever, "长沙保障性租赁住房", k=3).to_json()
+    assert got == want
+    assert page.api_ask("   ")["error"] and page.api_ask("落户", mode="bogus")["error"]
+    filtered = page.api_ask("落户", 5, "hybrid", None, ["湖南"], None)
+    assert {r["doc"][:3] for r in filtered["results"]} == {"003"}
+
+
+def test_read_auth(tmp_path, monkeypatch):
+    f = tmp_path / "users"
+    f.write_text("# office logins\nclerk:s3cret\nboss:pw:with:colons\n", encoding="utf-8")
+    assert read_auth(str(f)) == [("clerk", "s3cret"), ("boss", "pw:with:colons")]
+    monkeypatch.setenv("QA_AUTH", "a:b,c:d")
+    assert read_auth(None) == [("a", "b"), ("c", "d")]
+    monkeypatch.delenv("QA_AUTH")
+    assert read_auth(None) is None
+    f.write_text("nopassword\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        read_auth(str(f))
