@@ -129,6 +129,12 @@ def test_ask_cite_open_in_context_and_vote(page, app):
     assert target.locator(".qa-ctx-orig").inner_text().strip()
     page.screenshot(path=str(ARTIFACTS / "ask-desktop.png"), full_page=True)
 
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = first.locator(".qa-copy")
+    copy.click()
+    page.wait_for_function("document.querySelector('.qa-copy').textContent === '已复制'", timeout=10_000)
+    assert page.evaluate("navigator.clipboard.readText()") == cite.strip()
+
     page.locator("#qa-up").click()
     page.wait_for_function("document.querySelector('#qa-vote-status').innerText.includes('已记录')", timeout=30_000)
     _, log = app
