@@ -52,12 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("--json", action="store_true", help="accepted for symmetry; output is always JSON lines")
 
-    p = sub.add_parser("eval", help="retrieval metrics on the development set")
+    p = sub.add_parser("eval", help="retrieval metrics on the development set, both halves")
     _common(p)
-    p.add_argument("--retriever", choices=(*MODES, "all"), default="all")
+    p.add_argument(
+        "--retriever",
+        choices=("bm25", "dense", "rrf", "hybrid", "+expand", "+rerank", "full", "all"),
+        default="all",
+        help="one variant, or all of them side by side",
+    )
     p.add_argument("--set", dest="eval_set", type=Path, help="evaluation set (JSON lines); default: the bundled dev set")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--sweep", action="store_true", help="also sweep the hybrid weight and the no-match thresholds")
+    p.add_argument("--tune", action="store_true", help="choose weights on the tuning half and write qa/data/retrieval.json")
+    p.add_argument("--cv", action="store_true", help="cross-validate by document: tune on four, measure on the fifth")
+    p.add_argument("--report", action="store_true", help="write reports/eval.md and reports/eval.png")
+    p.add_argument("--report-dir", type=Path, help="where --report writes (default reports/)")
 
     p = sub.add_parser("bench", help="index build time, query latency, peak memory")
     _common(p)

@@ -1,34 +1,77 @@
-"""Retrieve clauses: dense (FAISS), lexical (BM25 over jieba tokens) and their fusion.
+"""Retrieve clauses: dense (FAISS), lexical (BM25 over jieba tokens), their fusion,
+query expansion and a second-stage re-ranker.
 
-Fusion is a convex combination of per-query min-max normalized scores over the
-candidate set (the top clauses of either retriever): ``w·dense + (1−w)·lexical``.
-The weight is chosen on the development set (``qa eval --sweep``); reciprocal-rank
-fusion is kept as an option for comparison.
+First stage: ``w·dense + (1−w)·lexical`` over per-query min-max normalized scores of
+the candidate set (the top clauses of either retriever); reciprocal-rank fusion is
+kept for comparison. Expansion (``qa.expand``) adds policy terms to both sides.
+Second stage (``qa.rerank``): a learned weighted sum of features over the top
+candidates, then diversification across documents when a question asks what each
+place says. All weights live in :class:`RetrievalConfig`; the shipped values were
+chosen on the tuning half of the development set by ``qa eval --tune``.
 """
 
 from __future__ import annotations
 
+import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
 from typing import Literal, NamedTuple
 
 import bm25s
 import numpy as np
 
 from qa.embed import Encoder
+from qa.expand import Expander
 from qa.index import Index, embed_text
 from qa.normalize import normalize_query
+from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each
 from qa.tokens import tokenize
 
 Mode = Literal["dense", "bm25", "hybrid", "rrf"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid", "rrf")
-# Weight of the dense score in hybrid fusion, chosen by `qa eval --sweep` on the dev set.
-DENSE_WEIGHT = 0.5
 RRF_K = 60
 CANDIDATES = 100
-# "No clause matches well": both signals below these (calibrated by `qa eval`).
-NO_MATCH_DENSE = 0.86
-NO_MATCH_COVERAGE = 0.5
+PARAMS_FILE = "retrieval.json"
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Every knob of retrieval, with the values ``qa eval --tune`` chose."""
+
+    dense_weight: float = 0.5  # w in w·dense + (1−w)·lexical
+    expand: bool = True
+    expansion_weight: float = 0.5  # BM25 weight of the added terms relative to the question's own
+    rerank: bool = True
+    rerank_depth: int = 30
+    rerank_weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0)  # in the order of rerank.FEATURES
+    diversify: bool = True
+    # "no clause matches well": a large share of the question's words is unknown to the
+    # corpus and the word lists, or the top dense cosine and the best clause's coverage are low
+    no_match_unknown: float = 1.01
+    no_match_dense: float = 0.86
+    no_match_coverage: float = 0.5
+
+    @classmethod
+    def shipped(cls) -> RetrievalConfig:
+        """The tuned configuration in ``qa/data/retrieval.json`` (defaults where absent)."""
+        try:
+            data = json.loads((resources.files("qa") / "data" / PARAMS_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "rerank_weights" in data:
+            data["rerank_weights"] = tuple(data["rerank_weights"])
+        return cls(**data)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["rerank_features"] = list(FEATURES)
+        return d
+
+    def baseline(self) -> RetrievalConfig:
+        """The first stage alone: no expansion, no re-ranking, no diversification."""
+        return replace(self, expand=False, rerank=False, diversify=False)
 
 
 @dataclass(frozen=True)
@@ -53,6 +96,7 @@ class Results(NamedTuple):
     confident: bool
     top_dense: float
     coverage: float
+    unknown: float = 0.0  # share of the question's content words the corpus and word lists do not know
 
 
 @dataclass
@@ -75,6 +119,11 @@ class LexicalIndex:
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
 
+def _weighted_coverage(terms: dict[str, float], have: frozenset[str], idf) -> float:
+    total = sum(w * max(idf(t), 1.0) for t, w in terms.items())
+    return sum(w * max(idf(t), 1.0) for t, w in terms.items() if t in have) / total if total else 0.0
+
+
 def _minmax(x: np.ndarray) -> np.ndarray:
     if x.size == 0:
         return x
@@ -85,12 +134,13 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 class Retriever:
     """Searches one loaded index with one encoder."""
 
-    def __init__(self, index: Index, encoder: Encoder, dense_weight: float = DENSE_WEIGHT) -> None:
+    def __init__(self, index: Index, encoder: Encoder, config: RetrievalConfig | None = None) -> None:
         if encoder.fingerprint != index.manifest.model_fingerprint:
             raise ValueError(f"index was built with {index.manifest.model_name}, not {encoder.name}; run: qa index")
         self.index = index
         self.encoder = encoder
-        self.dense_weight = dense_weight
+        self.config = config or RetrievalConfig.shipped()
+        self.expander = Expander.default()
         self.chunk_tokens = [tokenize(embed_text(c)) for c in index.chunks]
         self.lexical = LexicalIndex(self.chunk_tokens)
         self._df: dict[str, int] = {}
@@ -98,8 +148,23 @@ class Retriever:
             for t in set(toks):
                 self._df[t] = self._df.get(t, 0) + 1
         self._doc_of = np.array([c.doc_id for c in index.chunks])
+        self._region_of = {d.doc_id: d.region for d in index.docs.values()}
+        self._regions = sorted({r for r in self._region_of.values() if r})
+        self._candidates = [
+            Candidate(
+                frozenset(tokenize(c.text)),
+                frozenset(tokenize(" ".join(c.section) + " " + index.docs[c.doc_id].title)),
+                c.text,
+                self._region_of.get(c.doc_id, ""),
+            )
+            for c in index.chunks
+        ]
         self._query_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
+
+    @property
+    def dense_weight(self) -> float:
+        return self.config.dense_weight
 
     def encode_query(self, text: str) -> np.ndarray:
         """Query vector, cached: the same question asked again costs no model call."""
@@ -127,16 +192,28 @@ class Retriever:
             mask &= np.isin(self._doc_of, ok_docs)
         return mask
 
-    def search(self, query: str, k: int = 5, mode: Mode = "hybrid", filters: Filters | None = None) -> Results:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        config: RetrievalConfig | None = None,
+    ) -> Results:
         """The ``k`` best clauses for ``query`` (normalized here, like the documents)."""
+        cfg = config or self.config
         n = len(self.index.chunks)
         text = normalize_query(query)
         q_tokens = tokenize(text)
         if not text or n == 0:
             empty = np.zeros(0, dtype=np.float32)
-            return Results(empty.astype(np.int64), empty, empty, empty, False, 0.0, 0.0)
-        qv = self.encode_query(text)
+            return Results(empty.astype(np.int64), empty, empty, empty, False, 0.0, 0.0, 1.0)
+        exp = self.expander.expand(text) if cfg.expand else None
+        extra = [t for t in tokenize(" ".join(exp.terms)) if t not in q_tokens] if exp else []
         lex = self.lexical.scores(q_tokens)
+        if extra:
+            lex = lex + cfg.expansion_weight * self.lexical.scores(extra)
+        qv = self.encode_query(exp.text_for_dense(text) if exp else text)
         c = min(n, max(CANDIDATES, 4 * k))
         if n <= 20_000:
             dense = self.index.vectors @ qv
@@ -155,7 +232,7 @@ class Retriever:
                 cand = allowed
         d, lx = dense[cand], lex[cand]
         if mode == "dense":
-            fused = d
+            fused = d.astype(np.float64)
         elif mode == "bm25":
             fused = lx + 1e-6 * d  # dense only breaks ties (e.g. no query word in the vocabulary)
         elif mode == "rrf":
@@ -165,13 +242,43 @@ class Retriever:
             rl[np.argsort(-lx)] = np.arange(len(cand))
             fused = 1.0 / (RRF_K + rd + 1) + 1.0 / (RRF_K + rl + 1)
         else:
-            fused = self.dense_weight * _minmax(d) + (1 - self.dense_weight) * _minmax(lx)
-        order = np.argsort(-fused, kind="stable")[:k]
+            fused = cfg.dense_weight * _minmax(d) + (1 - cfg.dense_weight) * _minmax(lx)
+        order = np.argsort(-fused, kind="stable")
+        q_terms = {t: 1.0 for t in q_tokens if len(t) > 1 or not t.isascii()}
+        for t in extra:
+            q_terms.setdefault(t, 0.5)
+        regions = regions_named(text, self._regions)
+        scores = fused
+        if cfg.rerank and mode == "hybrid":
+            top = order[: cfg.rerank_depth]
+            feats = features(text, q_terms, regions, fused[top], [self._candidates[int(cand[i])] for i in top], self.idf)
+            rescored = feats @ np.asarray(cfg.rerank_weights, dtype=np.float32)
+            # the re-ranked candidates stay above the rest, which keep their first-stage order
+            scores = float(rescored.min()) - 1.0 + 0.5 * _minmax(fused.astype(np.float64))
+            scores[top] = rescored
+            order = np.argsort(-scores, kind="stable")
+        if cfg.diversify and mode == "hybrid" and wants_each(text, regions):
+            docs = [self._doc_of[int(i)] for i in cand]
+            order = np.asarray(diversify(list(order), docs, lambda doc: self._region_of.get(doc, ""), regions, k))
+        order = order[:k]
         ids = cand[order]
         top_dense = float(d.max()) if d.size else 0.0
-        coverage = self.coverage(q_tokens, int(ids[0])) if ids.size else 0.0
-        confident = bool(ids.size) and (top_dense >= NO_MATCH_DENSE or coverage >= NO_MATCH_COVERAGE)
-        return Results(ids, fused[order].astype(np.float32), d[order], lx[order], confident, top_dense, coverage)
+        coverage = _weighted_coverage(q_terms, self._candidates[int(ids[0])].tokens, self.idf) if ids.size else 0.0
+        unknown = self.unknown_share(q_tokens, exp)
+        confident = (
+            bool(ids.size)
+            and unknown < cfg.no_match_unknown
+            and (top_dense >= cfg.no_match_dense or coverage >= cfg.no_match_coverage)
+        )
+        return Results(ids, scores[order].astype(np.float32), d[order], lx[order], confident, top_dense, coverage, unknown)
+
+    def unknown_share(self, q_tokens: list[str], exp) -> float:
+        """Share of the question's content words found neither in the clauses nor in the word lists."""
+        content = [t for t in q_tokens if (len(t) > 1 or not t.isascii()) and not t.isdigit()]
+        if not content:
+            return 0.0
+        unknown = [t for t in content if t not in self.lexical.vocab and not (exp is not None and exp.covers(t))]
+        return len(unknown) / len(content)
 
     def query_terms(self, query: str) -> list[str]:
         """The query's distinct words as they are matched (normalized, stop words dropped)."""

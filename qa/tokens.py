@@ -17,7 +17,10 @@ STOPWORDS = frozenset(
     "的 了 和 与 及 以及 或 等 在 是 为 对 将 把 被 从 向 于 由 其 之 也 都 并 而 且 就 要 以 按 按照 "
     "有 有的 这 那 这个 那个 什么 怎么 怎样 如何 哪些 哪 吗 呢 吧 啊 么 能 能否 可以 会 我 我们 你 你们 "
     "他 他们 她 它 各 每 个 一 一个 多少 几 还 又 再 很 更 最 不 没 没有 请问 想 知道 一下 "
-    "a an the of to in on for and or is are be what how which do does can with by at from".split()
+    "a an the of to in on for and or is are be been being was were what how which do does did can could will would "
+    "should shall may might must with by at from into about after before between than then there their they them "
+    "this that these those it its we you your our i me my he she his her not no if when where who why while also "
+    "just still any all each every some such only so too very more most less many much get got have has had".split()
 )
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
 
