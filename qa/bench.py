@@ -46,8 +46,8 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
     questions = [q.question for q in load_questions()][: max(1, args.queries)]
     lat: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": []}
     for mode in lat:
-        engine.retriever._query_cache.clear()  # time the model call too, as a new question would
         for q in questions:
+            engine.retriever.clear_cache()  # time the model call too, as a new question would
             t0 = time.perf_counter()
             engine.retriever.search(q, k=10, mode=mode)  # type: ignore[arg-type]
             lat[mode].append((time.perf_counter() - t0) * 1000)

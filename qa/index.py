@@ -9,6 +9,8 @@ Layout under the embeddings folder::
         chunks.jsonl    one clause per line (text, section path, offsets, hash)
         vectors.npy     float32, L2-normalized, one row per clause
         dense.faiss     FAISS inner-product index over the vectors
+        sentences.npy   float32, one row per sentence of every clause (for re-ranking)
+        sentences.jsonl the clause each sentence belongs to, and its content hash
 
 A build is written to a fresh folder and only then made current by replacing the
 symlink, so a crash mid-build leaves the previous index serving. Vectors of clauses
@@ -30,11 +32,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from qa.chunk import CHUNKER_VERSION, Chunk, chunk_document
+from qa.chunk import CHUNKER_VERSION, Chunk, chunk_document, sentences
 from qa.corpus import Document
 from qa.embed import Encoder
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CURRENT = "index"
 # Exact search is fast enough below this many clauses (see README: measured at 100k);
 # above it an HNSW graph keeps query latency flat.
@@ -70,6 +72,8 @@ class Manifest:
     build_time: str
     build_seconds: float
     embedded: int  # clauses embedded in this build (the rest were reused)
+    n_sentences: int
+    sentences_embedded: int
     versions: dict[str, str]
     documents: list[DocInfo]
 
@@ -90,6 +94,8 @@ class Index:
     dense: faiss.Index
     docs: dict[str, DocInfo]
     originals: dict[str, str]  # chunk_id -> clause text as written in the source
+    sentence_vectors: np.ndarray  # one row per sentence, grouped by clause
+    sentence_owner: np.ndarray  # clause position of each sentence row
 
 
 def corpus_hash(docs: list[Document]) -> str:
@@ -164,20 +170,36 @@ def is_current(root: Path, docs: list[Document], encoder: Encoder) -> bool:
     )
 
 
-def _previous_vectors(root: Path, fingerprint: str) -> dict[str, np.ndarray]:
+def _previous_vectors(root: Path, fingerprint: str, vectors: str, rows: str) -> dict[str, np.ndarray]:
     """Vectors of the current index by content hash, if it was built with this model."""
     m = read_manifest(root)
     if m is None or m.model_fingerprint != fingerprint:
         return {}
     base = current_path(root)
     try:
-        vecs = np.load(base / "vectors.npy")
-        hashes = [json.loads(line)["hash"] for line in (base / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+        vecs = np.load(base / vectors)
+        hashes = [json.loads(line)["hash"] for line in (base / rows).read_text(encoding="utf-8").splitlines()]
     except (OSError, ValueError, KeyError):
         return {}
     if len(hashes) != len(vecs):
         return {}
-    return dict(zip(hashes, vecs, strict=False))
+    return dict(zip(hashes, vecs, strict=True))
+
+
+def _embed(
+    texts: list[str], hashes: list[str], cache: dict[str, np.ndarray], encoder: Encoder, show_progress: bool
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``: from ``cache`` where the content hash is known, else encoded."""
+    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    todo = [i for i, h in enumerate(hashes) if h not in cache]
+    if todo:
+        fresh = encoder.encode_documents([texts[i] for i in todo], show_progress=show_progress)
+        for row, i in enumerate(todo):
+            vectors[i] = fresh[row]
+    for i, h in enumerate(hashes):
+        if h in cache:
+            vectors[i] = cache[h]
+    return vectors, len(todo)
 
 
 def build_index(
@@ -198,16 +220,17 @@ def build_index(
             chunks.append(c)
             texts.append(embed_text(c))
     hashes = [content_hash(t, encoder.fingerprint) for t in texts]
-    cache = _previous_vectors(root, encoder.fingerprint)
-    todo = [i for i, h in enumerate(hashes) if h not in cache]
-    vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
-    if todo:
-        fresh = encoder.encode_documents([texts[i] for i in todo], show_progress=show_progress)
-        for row, i in enumerate(todo):
-            vectors[i] = fresh[row]
-    for i, h in enumerate(hashes):
-        if h in cache:
-            vectors[i] = cache[h]
+    cache = _previous_vectors(root, encoder.fingerprint, "vectors.npy", "chunks.jsonl")
+    vectors, n_embedded = _embed(texts, hashes, cache, encoder, show_progress)
+    sent_texts: list[str] = []
+    sent_owner: list[int] = []
+    for pos, c in enumerate(chunks):
+        for sentence in sentences(c.text):
+            sent_texts.append(sentence)
+            sent_owner.append(pos)
+    sent_hashes = [content_hash(t, encoder.fingerprint + ":sentence") for t in sent_texts]
+    sent_cache = _previous_vectors(root, encoder.fingerprint, "sentences.npy", "sentences.jsonl")
+    sent_vectors, n_sent_embedded = _embed(sent_texts, sent_hashes, sent_cache, encoder, show_progress)
 
     dense, kind = make_dense(vectors)
     build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -223,6 +246,10 @@ def build_index(
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.save(tmp / "vectors.npy", vectors)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
+        np.save(tmp / "sentences.npy", sent_vectors)
+        with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as fh:
+            for owner, h in zip(sent_owner, sent_hashes, strict=True):
+                fh.write(json.dumps({"chunk": owner, "hash": h}) + "\n")
         counts: dict[str, int] = {}
         for c in chunks:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
@@ -237,7 +264,9 @@ def build_index(
             n_chunks=len(chunks),
             build_time=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - t0, 3),
-            embedded=len(todo),
+            embedded=n_embedded,
+            n_sentences=len(sent_texts),
+            sentences_embedded=n_sent_embedded,
             versions=_versions(),
             documents=[
                 DocInfo(d.doc_id, d.title, d.issuer, d.region, d.year, d.doc_number, d.sha256, counts.get(d.doc_id, 0))
@@ -277,6 +306,11 @@ def load_index(root: Path) -> Index:
         rows = [json.loads(line) for line in (base / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         vectors = np.load(base / "vectors.npy")
         dense = faiss.read_index(str(base / "dense.faiss"))
+        sent_vectors = np.load(base / "sentences.npy")
+        sent_owner = np.array(
+            [json.loads(line)["chunk"] for line in (base / "sentences.jsonl").read_text(encoding="utf-8").splitlines()],
+            dtype=np.int64,
+        )
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexNotReady(f"index in {base} is damaged ({exc}); run: qa index --rebuild") from exc
     originals = {r["chunk_id"]: r.pop("original") for r in rows}
@@ -284,6 +318,7 @@ def load_index(root: Path) -> Index:
         r.pop("hash", None)
         r["section"] = tuple(r["section"])
     chunks = [Chunk(**r) for r in rows]
-    if len(chunks) != len(vectors) or dense.ntotal != len(chunks):
+    if len(chunks) != len(vectors) or dense.ntotal != len(chunks) or len(sent_vectors) != len(sent_owner):
         raise IndexNotReady(f"index in {base} is inconsistent; run: qa index --rebuild")
-    return Index(base.resolve(), m, chunks, vectors, dense, {d.doc_id: d for d in m.documents}, originals)
+    docs = {d.doc_id: d for d in m.documents}
+    return Index(base.resolve(), m, chunks, vectors, dense, docs, originals, sent_vectors, sent_owner)

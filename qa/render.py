@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from qa.answer import MAX_QUESTION_CHARS, Answer, Hit
 
-_SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
+_SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")  # as qa.chunk.sentences, but keeping offsets
 
 
 def esc(text: str) -> str:

@@ -9,7 +9,10 @@ Features of a clause for a question (each in [0, 1]):
 - ``number``: the question's numbers found in the clause, or, for a question that asks
   for an amount or a date (多少, 几, 比例, 哪年, how many …), whether the clause states one;
 - ``region``: the clause's document belongs to a place the question names
-  (太原 → 山西, 国务院 → 全国; gazetteer in ``qa/data/places.tsv``).
+  (太原 → 山西, 国务院 → 全国; gazetteer in ``qa/data/places.tsv``);
+- ``sentence``: the dense similarity of the clause's best-matching sentence, min-max
+  normalized over the candidates (a long clause is judged by its best sentence, not
+  by its average).
 
 The score is a weighted sum; the weights are learned on the tuning half of the
 development set (``qa eval --tune``). Questions that name several places or ask what
@@ -26,7 +29,7 @@ from importlib import resources
 
 import numpy as np
 
-FEATURES = ("fused", "coverage", "section", "number", "region")
+FEATURES = ("fused", "coverage", "section", "number", "region", "sentence")
 _ASKS_AMOUNT = re.compile(r"多少|几|比例|百分之|哪年|哪一年|哪天|什么时候|何时|多久|how many|how much|when|what year|rate")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _EACH = re.compile(r"分别|各地|各省|各自|对比|比较|各有|各文件|each|respectively|compare")
@@ -87,13 +90,17 @@ def features(
     fused: np.ndarray,
     cands: Sequence[Candidate],
     idf: Callable[[str], float],
+    best_sentence: np.ndarray | None = None,
 ) -> np.ndarray:
     """Feature matrix (candidates × FEATURES)."""
     lo, hi = (float(fused.min()), float(fused.max())) if len(fused) else (0.0, 0.0)
+    if best_sentence is None:
+        best_sentence = np.zeros(len(cands), dtype=np.float32)
+    s_lo, s_hi = (float(best_sentence.min()), float(best_sentence.max())) if len(cands) else (0.0, 0.0)
     numbers = _NUMBER.findall(query)
     asks_amount = bool(_ASKS_AMOUNT.search(query.lower()))
     rows = []
-    for f, c in zip(fused, cands, strict=True):
+    for f, c, bs in zip(fused, cands, best_sentence, strict=True):
         if numbers:
             number = sum(n in c.text for n in numbers) / len(numbers)
         else:
@@ -105,6 +112,7 @@ def features(
                 _weighted_share(q_terms, c.heading_tokens, idf),
                 number,
                 1.0 if regions and c.region in regions else 0.0,
+                (bs - s_lo) / (s_hi - s_lo) if s_hi > s_lo else 0.0,
             )
         )
     return np.asarray(rows, dtype=np.float32).reshape(len(cands), len(FEATURES))

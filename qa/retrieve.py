@@ -44,7 +44,7 @@ class RetrievalConfig:
     expansion_weight: float = 0.5  # BM25 weight of the added terms relative to the question's own
     rerank: bool = True
     rerank_depth: int = 30
-    rerank_weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0)  # in the order of rerank.FEATURES
+    rerank_weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # in the order of rerank.FEATURES
     diversify: bool = True
     # "no clause matches well": a large share of the question's words is unknown to the
     # corpus and the word lists, or the top dense cosine and the best clause's coverage are low
@@ -61,7 +61,8 @@ class RetrievalConfig:
             return cls()
         data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if "rerank_weights" in data:
-            data["rerank_weights"] = tuple(data["rerank_weights"])
+            w = tuple(data["rerank_weights"])
+            data["rerank_weights"] = w + (0.0,) * (len(FEATURES) - len(w))  # a feature added later starts off
         return cls(**data)
 
     def to_json(self) -> dict:
@@ -159,6 +160,9 @@ class Retriever:
             )
             for c in index.chunks
         ]
+        positions = np.arange(len(index.chunks))
+        self._sent_start = np.searchsorted(index.sentence_owner, positions, side="left")
+        self._sent_end = np.searchsorted(index.sentence_owner, positions, side="right")
         self._query_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
 
@@ -176,6 +180,10 @@ class Retriever:
                     self._query_cache.pop(next(iter(self._query_cache)))
                 self._query_cache[text] = v
         return v
+
+    def clear_cache(self) -> None:
+        with self._cache_lock:
+            self._query_cache.clear()
 
     def _mask(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.empty():
@@ -251,7 +259,16 @@ class Retriever:
         scores = fused
         if cfg.rerank and mode == "hybrid":
             top = order[: cfg.rerank_depth]
-            feats = features(text, q_terms, regions, fused[top], [self._candidates[int(cand[i])] for i in top], self.idf)
+            positions = [int(cand[i]) for i in top]
+            feats = features(
+                text,
+                q_terms,
+                regions,
+                fused[top],
+                [self._candidates[p] for p in positions],
+                self.idf,
+                self.best_sentence(positions, qv),
+            )
             rescored = feats @ np.asarray(cfg.rerank_weights, dtype=np.float32)
             # the re-ranked candidates stay above the rest, which keep their first-stage order
             scores = float(rescored.min()) - 1.0 + 0.5 * _minmax(fused.astype(np.float64))
@@ -279,6 +296,15 @@ class Retriever:
             return 0.0
         unknown = [t for t in content if t not in self.lexical.vocab and not (exp is not None and exp.covers(t))]
         return len(unknown) / len(content)
+
+    def best_sentence(self, positions: list[int], qv: np.ndarray) -> np.ndarray:
+        """For each clause, the cosine of its sentence closest to the query vector."""
+        out = np.empty(len(positions), dtype=np.float32)
+        vecs = self.index.sentence_vectors
+        for j, p in enumerate(positions):
+            a, b = self._sent_start[p], self._sent_end[p]
+            out[j] = float((vecs[a:b] @ qv).max()) if b > a else float(self.index.vectors[p] @ qv)
+        return out
 
     def query_terms(self, query: str) -> list[str]:
         """The query's distinct words as they are matched (normalized, stop words dropped)."""

@@ -25,12 +25,14 @@ def test_manifest_records_what_was_built(tmp_path, small_corpus):
     enc = HashingEncoder()
     build_index(tmp_path, docs, enc)
     m = read_manifest(tmp_path)
-    assert m.schema_version == 1 and m.model_fingerprint == enc.fingerprint and m.dim == enc.dim
+    assert m.schema_version == 2 and m.model_fingerprint == enc.fingerprint and m.dim == enc.dim
     assert m.chunker_version == CHUNKER_VERSION and m.index_type == "Flat"
     assert {d.doc_id for d in m.documents} == {d.doc_id for d in docs}
     assert m.n_chunks == sum(d.n_chunks for d in m.documents) and m.build_time and "faiss-cpu" in m.versions
     idx = load_index(tmp_path)
     assert len(idx.chunks) == idx.vectors.shape[0] == idx.dense.ntotal == m.n_chunks
+    assert len(idx.sentence_vectors) == len(idx.sentence_owner) == m.n_sentences > m.n_chunks
+    assert list(idx.sentence_owner) == sorted(idx.sentence_owner)  # grouped by clause
 
 
 def test_rebuilt_when_corpus_changes_and_unchanged_clauses_reused(tmp_path, small_corpus):
@@ -45,8 +47,10 @@ def test_rebuilt_when_corpus_changes_and_unchanged_clauses_reused(tmp_path, smal
     docs2 = load_corpus(small_corpus).documents
     assert not is_current(tmp_path, docs2, enc)
     build_index(tmp_path, docs2, enc)
-    assert enc.embedded - first == 1  # only the edited clause was embedded again
-    assert read_manifest(tmp_path).embedded == 1
+    m = read_manifest(tmp_path)
+    # only the edited clause, and its one edited sentence, were embedded again
+    assert m.embedded == 1 and m.sentences_embedded == 1
+    assert enc.embedded - first == 2
     texts = [c.text for c in load_index(tmp_path).chunks]
     assert any("青岛要进一步扩大开放" in t for t in texts) and not any("解放思想" in t for t in texts)
 

@@ -1,0 +1,68 @@
+import numpy as np
+
+from qa.expand import Expander, is_english
+from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each
+from qa.retrieve import RetrievalConfig
+
+
+def test_thesaurus_maps_everyday_words_to_policy_terms():
+    e = Expander({"户口": ("户籍", "落户"), "地": ("土地",), "租房": ("租赁",)}, {})
+    exp = e.expand("外地人户口怎么迁?租房呢")
+    assert exp.terms[:2] == ("户籍", "落户") and "租赁" in exp.terms
+    assert "土地" not in exp.terms  # a one-character word fires only as a whole token, not inside 外地
+    assert exp.covers("户口") and not exp.covers("迁")
+
+
+def test_glossary_translates_english_longest_phrase_first():
+    e = Expander({}, {"residence permit": ("居住证",), "permit": ("许可",), "migrant workers": ("农民工",)})
+    exp = e.expand("can migrant workers get a residence permit?")
+    assert exp.english and exp.terms == ("农民工", "居住证")
+    assert exp.covers("residence") and exp.covers("workers")
+    assert not e.expand("居住证怎么办理 permit").english  # mostly Chinese
+    assert is_english("hukou reform") and not is_english("户籍改革 hukou")
+
+
+def test_shipped_word_lists_load_and_expand():
+    e = Expander.default()
+    assert "随迁子女" in e.expand("农民工孩子上学").terms
+    assert "居住证" in e.expand("Can residence permit holders join medical insurance?").terms
+
+
+def test_place_names_map_to_regions_in_order_of_mention():
+    assert regions_named("太原和长沙的落户条件", ["山西", "湖南"]) == ["山西", "湖南"]
+    assert regions_named("国务院怎么规定", []) == ["全国"]
+    assert regions_named("落户条件", ["山西"]) == []
+    assert wants_each("山西和山东分别怎么规定", ["山西", "山东"]) and wants_each("各地怎么说", [])
+    assert not wants_each("太原落户", ["山西"])
+
+
+def test_features_measure_coverage_numbers_and_region():
+    idf = {"落户": 2.0, "太原": 3.0}.get
+    cands = [
+        Candidate(frozenset({"落户", "太原"}), frozenset({"户籍"}), "太原落户10万人", "山西"),
+        Candidate(frozenset({"落户"}), frozenset(), "落户限制", "湖南"),
+    ]
+    sims = np.array([0.9, 0.7])
+    f = features(
+        "太原落户多少人", {"落户": 1.0, "太原": 1.0}, ["山西"], np.array([0.2, 0.8]), cands, lambda t: idf(t) or 0.0, sims
+    )
+    fused, coverage, section, number, region, sentence = f.T
+    assert list(fused) == [0.0, 1.0]
+    assert coverage[0] == 1.0 and abs(coverage[1] - 0.4) < 1e-6
+    assert list(number) == [1.0, 0.0]  # asks for an amount; only the first states one
+    assert list(region) == [1.0, 0.0] and list(section) == [0.0, 0.0]
+    assert list(sentence) == [1.0, 0.0]
+
+
+def test_diversify_puts_each_named_region_first():
+    docs = ["a", "a", "a", "b", "c"]
+    region = {"a": "山西", "b": "山东", "c": "湖南"}.get
+    assert diversify([0, 1, 2, 3, 4], docs, region, ["湖南", "山东"], 3)[:3] == [4, 3, 0]
+    assert diversify([0, 1, 2, 3, 4], docs, region, [], 3)[:3] == [0, 3, 4]
+
+
+def test_shipped_config_is_tuned_and_baseline_switches_mechanisms_off():
+    cfg = RetrievalConfig.shipped()
+    assert cfg.expand and cfg.rerank and len(cfg.rerank_weights) == len(FEATURES)
+    base = cfg.baseline()
+    assert not (base.expand or base.rerank or base.diversify) and base.dense_weight == cfg.dense_weight
