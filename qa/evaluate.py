@@ -187,13 +187,6 @@ def run_variant(
     return RunResult(name or mode, metrics, by_style, no_answer, round(statistics.mean(cover), 4) if cover else 0.0, ranked)
 
 
-def evaluate_engine(engine: Engine, questions: list[Question], modes: list[Mode]) -> tuple[list[RunResult], dict[str, set[str]]]:
-    """First-stage retrievers on their own (no expansion or re-ranking)."""
-    rel = relevance(engine, questions)
-    base = engine.retriever.config.baseline()
-    return [run_variant(engine.retriever, questions, rel, m, base, m) for m in modes], rel
-
-
 def relevance(engine: Engine, questions: list[Question]) -> dict[str, set[str]]:
     doc_texts = {d.doc_id: d.text for d in engine.report.documents}
     return {q.qid: relevant_chunks(engine.index, doc_texts, q) for q in questions}

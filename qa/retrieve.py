@@ -166,10 +166,6 @@ class Retriever:
         self._query_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
 
-    @property
-    def dense_weight(self) -> float:
-        return self.config.dense_weight
-
     def encode_query(self, text: str) -> np.ndarray:
         """Query vector, cached: the same question asked again costs no model call."""
         v = self._query_cache.get(text)

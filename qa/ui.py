@@ -15,7 +15,7 @@ import argparse
 import os
 from pathlib import Path
 
-from qa.answer import Answer, BadQuestion, ask, compare
+from qa.answer import Answer, BadQuestion, ask, compare, neighbours
 from qa.dialog import retrieval_text
 from qa.engine import PROJECT_ROOT, Engine, Settings
 from qa.feedback import record
@@ -70,21 +70,20 @@ class Page:
     # -- context, feedback, API -------------------------------------------------------
 
     def context(self, chunk_id: str | None) -> str:
-        """The clause ``chunk_id`` among its neighbours of the same section."""
+        """The clause ``chunk_id`` among its neighbours (two either side) of the same section."""
         idx = self.engine.index
-        pos = next((i for i, c in enumerate(idx.chunks) if c.chunk_id == chunk_id), None)
-        if pos is None:
+        try:
+            around = neighbours(idx, chunk_id or "", 2, 2)
+        except KeyError:
             return ""
-        target = idx.chunks[pos]
-        parent = target.section[:-1]
-        rows = []
-        for c in idx.chunks[max(0, pos - 2) : pos + 3]:
-            if c.doc_id != target.doc_id:
-                continue
-            if c is not target and c.section[: len(parent)] != parent:
-                continue
-            rows.append((c.chunk_id, c.section_path, c.text, idx.originals.get(c.chunk_id, "")))
-        return context_html(target.chunk_id, rows)
+        by_id = {c.chunk_id: c for c in idx.chunks if c.chunk_id in around}
+        parent = by_id[chunk_id].section[:-1]
+        rows = [
+            (c.chunk_id, c.section_path, c.text, idx.originals.get(c.chunk_id, ""))
+            for c in (by_id[i] for i in around)
+            if c.chunk_id == chunk_id or c.section[: len(parent)] == parent
+        ]
+        return context_html(chunk_id or "", rows)
 
     def vote(self, vote: str, turns: list[Turn]) -> str:
         last = next((t for t in reversed(turns) if t.answer is not None), None)
