@@ -35,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--rebuild", action="store_true", help="rebuild even if nothing changed")
 
+    p = sub.add_parser("add", help="add documents to the corpus and update the index")
+    _common(p)
+    p.add_argument("paths", nargs="+", type=Path, help=".txt/.md files (a NAME.txt.meta.json beside one comes along)")
+    p.add_argument("--replace", action="store_true", help="replace a document of the same name")
+
+    p = sub.add_parser("remove", help="remove documents (by file name) and update the index")
+    _common(p)
+    p.add_argument("docs", nargs="+", help="file names as shown in citations, e.g. 000_7eb558928ca9a35a.txt")
+
     p = sub.add_parser("ask", help="ask one question")
     _common(p)
     p.add_argument("question")
@@ -133,6 +142,23 @@ def _dispatch(args: argparse.Namespace) -> int:
             f"index {state}: {len(engine.report.documents)} documents, {m.n_chunks} clauses "
             f"({m.embedded} embedded in this build), model {m.model_name}, {m.index_type}, {engine.index.path}"
         )
+        return EXIT_OK
+    if args.command in ("add", "remove"):
+        from qa.manage import ManageError, add_files, remove_docs
+
+        corpus = settings.corpus[0]
+        try:
+            if args.command == "add":
+                changes = add_files(args.paths, corpus, replace=args.replace)
+            else:
+                changes = remove_docs(args.docs, corpus, settings.embeddings / "removed")
+        except ManageError as exc:
+            raise BadQuestion(str(exc)) from exc
+        for ch in changes:
+            print(f"{ch.action}: {ch.doc_id} ({ch.where})")
+        engine = Engine.open(settings, show_progress=True)
+        m = engine.index.manifest
+        print(f"index: {len(engine.report.documents)} documents, {m.n_chunks} clauses ({m.embedded} embedded in this update)")
         return EXIT_OK
     if args.command == "ask":
         from qa.retrieve import Filters

@@ -203,7 +203,12 @@ def load_document(path: Path) -> Document:
 
 
 def list_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    """Documents under ``folder``, in sub-folders too, but not in hidden ones (.git, .trash …)."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def load_corpus(folders: list[Path] | Path) -> CorpusReport:

