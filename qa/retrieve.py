@@ -219,12 +219,13 @@ class Retriever:
             lex = lex + cfg.expansion_weight * self.lexical.scores(extra)
         qv = self.encode_query(exp.text_for_dense(text) if exp else text)
         c = min(n, max(CANDIDATES, 4 * k))
+        lex_top = np.argpartition(-lex, c - 1)[:c] if c < n else np.arange(n)
         if n <= 20_000:
             dense = self.index.vectors @ qv
-            cand = np.union1d(np.argsort(-dense)[:c], np.argsort(-lex)[:c])
-        else:
+            cand = np.union1d(np.argsort(-dense)[:c], lex_top)
+        else:  # a large corpus: the FAISS index finds the dense candidates
             _, top = self.index.dense.search(qv[None, :].astype(np.float32), c)
-            cand = np.union1d(top[0][top[0] >= 0], np.argsort(-lex)[:c])
+            cand = np.union1d(top[0][top[0] >= 0], lex_top)
             dense = np.zeros(n, dtype=np.float32)
             dense[cand] = self.index.vectors[cand] @ qv
         mask = self._mask(filters)

