@@ -9,16 +9,16 @@ through Gradio's queue. The same answers are available to scripts as the API
 endpoint ``/ask`` (see README), returning what ``qa ask --json`` prints.
 """
 
-from __future__ import annotations
-
 import argparse
 import os
+import threading
 from pathlib import Path
 
 from qa.answer import Answer, BadQuestion, ask, compare, neighbours
 from qa.dialog import retrieval_text
 from qa.engine import PROJECT_ROOT, Engine, Settings
 from qa.feedback import record
+from qa.manage import ManageError, add_files
 from qa.render import COPY_JS, CSS, Turn, context_html, conversation_html
 from qa.retrieve import MODES, Filters
 
@@ -42,9 +42,11 @@ MAX_TURNS = 30
 class Page:
     """Callbacks of the page, over one engine; no Gradio types in here, so they test plainly."""
 
-    def __init__(self, engine: Engine, feedback_log: Path) -> None:
+    def __init__(self, engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset()) -> None:
         self.engine = engine
         self.feedback_log = feedback_log
+        self.admins = admins
+        self._upload_lock = threading.Lock()
 
     # -- asking -------------------------------------------------------------------------
 
@@ -98,6 +100,34 @@ class Page:
         )
         return "已记录，谢谢您的反馈！"
 
+    def upload(self, paths: list[str], username: str | None, progress=lambda *_a, **_k: None) -> str:
+        """Add documents as an administrator; the page switches to the new index when it is ready.
+
+        Questions asked meanwhile are answered from the old index: the engine is replaced in
+        one assignment once the new one is loaded."""
+        if not self.admins:
+            return "上传未开启：启动时需设置登录和管理员（--auth-file 与 --admin）。"
+        if not username or username not in self.admins:
+            return "只有管理员登录后才能上传文件。"
+        if not paths:
+            return "请先选择 .txt 或 .md 文件。"
+        with self._upload_lock:  # one update at a time
+            progress(0.1, desc="检查文件")
+            corpus = self.engine.settings.corpus[0]
+            try:
+                changes = add_files([Path(p) for p in paths], corpus)
+            except ManageError as exc:
+                return f"未上传：{exc}"
+            progress(0.4, desc="更新索引（只嵌入新的条款）")
+            engine = Engine.open(self.engine.settings, encoder=self.engine.encoder)
+            progress(0.9, desc="切换到新索引")
+            self.engine = engine
+            m = engine.index.manifest
+        done = "；".join(
+            f"{c.doc_id}（{'新增' if c.action == 'added' else '未变' if c.action == 'unchanged' else '替换'}）" for c in changes
+        )
+        return f"已完成：{done}。现有 {len(m.documents)} 个文件、{m.n_chunks} 条条款，本次嵌入 {m.embedded} 条。"
+
     def api_ask(self, question: str, k: int = 5, mode: str = "hybrid", docs=None, regions=None, years=None) -> dict:
         """The structured answer, exactly as ``qa ask --json`` prints it (or an error)."""
         if mode not in MODES:
@@ -121,10 +151,10 @@ def _choices(ans: Answer | None) -> list[tuple[str, str]]:
     return out
 
 
-def build(engine: Engine, feedback_log: Path):
+def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset()):
     import gradio as gr
 
-    page = Page(engine, feedback_log)
+    page = Page(engine, feedback_log, admins)
     docs = engine.index.manifest.documents
     doc_choices = [(f"{d.title[:30]}（{d.doc_id}）", d.doc_id) for d in docs]
     regions = sorted({d.region for d in docs if d.region})
@@ -188,6 +218,15 @@ def build(engine: Engine, feedback_log: Path):
         question.submit(on_ask, inputs, outputs, api_visibility="private")
         for b, q in zip(example_buttons, EXAMPLES, strict=True):
             b.click(lambda *a, q=q: on_ask(q, *a), inputs[1:], outputs, api_visibility="private")
+        with gr.Accordion("管理员：上传文件", open=False, visible=bool(admins), elem_id="qa-admin"):
+            files = gr.File(label="选择 .txt / .md 文件", file_count="multiple", file_types=[".txt", ".md"])
+            upload_btn = gr.Button("上传并更新索引", elem_id="qa-upload")
+            upload_status = gr.Markdown(elem_id="qa-upload-status")
+
+        def on_upload(paths, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+            return page.upload(list(paths or []), getattr(request, "username", None), progress)
+
+        upload_btn.click(on_upload, files, upload_status, api_visibility="private")
         opener.change(page.context, opener, context, api_visibility="private")
         up.click(lambda t: page.vote("up", t), turns, vote_status, api_visibility="private")
         down.click(lambda t: page.vote("down", t), turns, vote_status, api_visibility="private")
@@ -237,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--auth-file", help="require login: file with user:password lines (or set QA_AUTH)")
     default_log = Path(os.environ.get("QA_FEEDBACK", PROJECT_ROOT / "feedback" / "feedback.jsonl"))
     p.add_argument("--feedback-log", type=Path, default=default_log, help="where 👍/👎 votes are appended")
+    p.add_argument("--admin", action="append", default=[], help="a login allowed to upload documents (repeatable; or QA_ADMINS)")
     p.add_argument("--share", action="store_true", help="create a public Gradio share link (off unless asked)")
     args = p.parse_args(argv)
     base = Settings()
@@ -246,9 +286,15 @@ def main(argv: list[str] | None = None) -> None:
         model=args.model or base.model,
     )
     auth = read_auth(args.auth_file)
+    admins = frozenset(args.admin or [a for a in os.environ.get("QA_ADMINS", "").split(",") if a.strip()])
+    if admins and not auth:
+        raise SystemExit("error: --admin needs logins (--auth-file or QA_AUTH): uploads are for logged-in administrators")
+    unknown = admins - {u for u, _ in auth or []}
+    if unknown:
+        raise SystemExit(f"error: administrators without a login: {', '.join(sorted(unknown))}")
     engine = Engine.open(settings, show_progress=True)
     print(f"index: {engine.index.manifest.n_chunks} clauses from {len(engine.report.documents)} documents", flush=True)
-    demo = build(engine, args.feedback_log)
+    demo = build(engine, args.feedback_log, admins)
     demo.queue(default_concurrency_limit=2, max_size=256).launch(
         server_name=args.host,
         server_port=args.port,

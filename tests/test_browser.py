@@ -184,3 +184,48 @@ def test_api_returns_structured_hits(app):
     res = client.predict("長沙保障性租賃住房有多少套?", 3, api_name="/ask")
     assert res["results"][0]["doc"] == "003_217c44fc42c73619.txt" and "4.35万套" in res["results"][0]["text"]
     assert set(res["results"][0]) >= {"rank", "doc", "title", "section", "text", "score", "citation"}
+
+
+def test_admin_upload_needs_login_and_updates_answers(browser, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        (PROJECT_ROOT / "seeds" / "002_c9fc10332399f20f.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    users = tmp_path / "users"
+    users.write_text("boss:s3cret\nclerk:pw\n", encoding="utf-8")
+    port = _free_port()
+    cmd = [sys.executable, "app.py", "--port", str(port), "--model", "hashing", "--corpus", str(corpus),
+           "--embeddings", str(tmp_path / "emb"), "--auth-file", str(users), "--admin", "boss",
+           "--feedback-log", str(tmp_path / "fb.jsonl")]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+        pg = ctx.new_page()
+        pg.goto(url)
+        pg.locator("input[type=text]").first.fill("boss")
+        pg.locator("input[type=password]").first.fill("s3cret")
+        pg.locator("input[type=password]").first.press("Enter")
+        pg.wait_for_selector("#qa-question textarea", timeout=60_000)
+        new = tmp_path / "租房新规.txt"
+        new.write_text("某市关于租赁住房的通知\n一、租房补贴\n(一)新市民租房每月补贴500元。\n", encoding="utf-8")
+        pg.locator("#qa-admin").click()
+        pg.locator("#qa-admin input[type=file]").set_input_files(str(new))
+        pg.wait_for_timeout(1000)
+        pg.locator("#qa-upload").click()
+        pg.wait_for_function("document.querySelector('#qa-upload-status').innerText.includes('已完成')", timeout=60_000)
+        assert (corpus / "租房新规.txt").exists()
+        _ask(pg, "新市民租房补贴", 0)
+        assert "新市民租房每月补贴500元" in pg.locator(".qa-hit").first.inner_text()
+        pg.screenshot(path=str(ARTIFACTS / "admin-upload.png"), full_page=True)
+        ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

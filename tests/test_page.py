@@ -89,3 +89,34 @@ def test_read_auth(tmp_path, monkeypatch):
     f.write_text("nopassword\n", encoding="utf-8")
     with pytest.raises(SystemExit):
         read_auth(str(f))
+
+
+def test_upload_is_for_administrators_and_switches_the_index(tmp_path):
+    import shutil
+
+    from qa.embed import HashingEncoder
+    from qa.engine import PROJECT_ROOT, Engine, Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(PROJECT_ROOT / "seeds" / "002_c9fc10332399f20f.txt", corpus)
+    settings = Settings(corpus=(corpus,), embeddings=tmp_path / "emb", model="hashing")
+    engine = Engine.open(settings, encoder=HashingEncoder())
+    new = tmp_path / "up" / "租房新规.txt"
+    new.parent.mkdir()
+    new.write_text("某市关于租赁住房的通知\n一、租房补贴\n(一)新市民租房每月补贴500元。\n", encoding="utf-8")
+
+    assert "未开启" in Page(engine, tmp_path / "fb.jsonl").upload([str(new)], "boss")
+    page = Page(engine, tmp_path / "fb.jsonl", frozenset({"boss"}))
+    assert "管理员" in page.upload([str(new)], "clerk") and "管理员" in page.upload([str(new)], None)
+    assert not (corpus / new.name).exists()
+    steps = []
+    msg = page.upload([str(new)], "boss", lambda frac, desc="": steps.append(desc))
+    assert "已完成" in msg and "租房新规.txt" in msg and (corpus / new.name).exists()
+    assert steps == ["检查文件", "更新索引（只嵌入新的条款）", "切换到新索引"]
+    assert page.engine is not engine and len(page.engine.index.manifest.documents) == 2
+    t = page.answer("新市民租房补贴", [], False, Filters(), 1)
+    assert t.answer.hits[0].doc == "租房新规.txt"
+    bad = tmp_path / "up" / "x.txt"
+    bad.write_bytes(b"\x00\x00")
+    assert page.upload([str(bad)], "boss").startswith("未上传")
