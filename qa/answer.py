@@ -132,7 +132,7 @@ def ask(retriever: Retriever, question: str, k: int = 5, mode: Mode = "hybrid", 
 def compare(retriever: Retriever, question: str, filters: Filters | None = None, max_docs: int = 6) -> Answer:
     """One best clause per document for the same question, best documents first.
 
-    Documents come from the filter, or else from the top of an ordinary search, so a
+    The documents are those among the top 50 of an ordinary (filtered) search, so a
     large corpus is not scanned document by document.
     """
     q, truncated = clean_question(question)

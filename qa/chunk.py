@@ -73,12 +73,12 @@ KINDS: tuple[MarkerKind, ...] = (
 )
 _SENTENCE_END = "。;!?:"
 _SPLIT_AT = re.compile(r"(?<=[。;!?])")
-_SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
+SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")  # one sentence, its end mark included
 
 
 def sentences(text: str) -> list[str]:
     """The sentences of a clause (split at 。;!? and line ends), stripped, empty ones dropped."""
-    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) >= 2]
+    return [s.strip() for s in SENTENCE.findall(text) if len(s.strip()) >= 2]
 
 
 @dataclass(frozen=True)

@@ -421,10 +421,12 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> int:
     chosen = variants(shipped)
     if args.retriever != "all":
         chosen = [v for v in chosen if v.name == args.retriever]
-    results = {
-        split: [run_variant(retriever, [q for q in questions if q.split == split], rel, v.mode, v.config, v.name) for v in chosen]
-        for split in SPLITS
-    }
+
+    def run_all(vs: list[Variant]) -> dict[str, list[RunResult]]:
+        halves = {split: [q for q in questions if q.split == split] for split in SPLITS}
+        return {split: [run_variant(retriever, qs, rel, v.mode, v.config, v.name) for v in vs] for split, qs in halves.items()}
+
+    results = run_all(chosen)
     missing = [q.qid for q in questions if q.answerable and not rel[q.qid]]
     payload: dict = {
         "model": engine.index.manifest.model_name,
@@ -443,13 +445,7 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> int:
     if args.report:
         if args.retriever != "all":
             log("note: --report compares every variant; ignoring --retriever")
-            results = {
-                split: [
-                    run_variant(retriever, [q for q in questions if q.split == split], rel, v.mode, v.config, v.name)
-                    for v in variants(shipped)
-                ]
-                for split in SPLITS
-            }
+            results = run_all(variants(shipped))
         write_report(args.report_dir or PROJECT_ROOT / "reports", payload, results)
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -8,13 +8,11 @@ before it is placed in markup; the only markup is what these functions write.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.answer import MAX_QUESTION_CHARS, Answer, Hit
-
-_SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")  # as qa.chunk.sentences, but keeping offsets
+from qa.chunk import SENTENCE
 
 
 def esc(text: str) -> str:
@@ -52,7 +50,7 @@ def highlight(text: str, terms: Sequence[str]) -> str:
 def best_sentence(text: str, terms: Sequence[str], weight: Callable[[str], float]) -> tuple[int, int] | None:
     """Span of the sentence that covers the most query weight (None if none matches)."""
     best, best_score = None, 0.0
-    for m in _SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(text):
         sentence = m.group(0)
         score = sum(weight(t) for t in set(terms) if len(t) > 1 and t in sentence)
         if score > best_score:

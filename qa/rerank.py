@@ -76,11 +76,14 @@ class Candidate:
     region: str
 
 
-def _weighted_share(terms: dict[str, float], have: frozenset[str], idf: Callable[[str], float]) -> float:
-    total = sum(w * idf(t) for t, w in terms.items())
+def weighted_share(terms: dict[str, float], have: frozenset[str], idf: Callable[[str], float], floor: float = 0.0) -> float:
+    """IDF-weighted share of ``terms`` found in ``have``; ``floor`` keeps words the corpus
+    lacks (idf 0) from dropping out of the total."""
+    weight = {t: w * max(idf(t), floor) for t, w in terms.items()}
+    total = sum(weight.values())
     if total <= 0:
         return 0.0
-    return sum(w * idf(t) for t, w in terms.items() if t in have) / total
+    return sum(v for t, v in weight.items() if t in have) / total
 
 
 def features(
@@ -108,8 +111,8 @@ def features(
         rows.append(
             (
                 (f - lo) / (hi - lo) if hi > lo else 0.0,
-                _weighted_share(q_terms, c.tokens, idf),
-                _weighted_share(q_terms, c.heading_tokens, idf),
+                weighted_share(q_terms, c.tokens, idf),
+                weighted_share(q_terms, c.heading_tokens, idf),
                 number,
                 1.0 if regions and c.region in regions else 0.0,
                 (bs - s_lo) / (s_hi - s_lo) if s_hi > s_lo else 0.0,

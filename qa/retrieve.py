@@ -25,7 +25,7 @@ from qa.embed import Encoder
 from qa.expand import Expander
 from qa.index import Index, embed_text
 from qa.normalize import normalize_query
-from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each
+from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each, weighted_share
 from qa.tokens import tokenize
 
 Mode = Literal["dense", "bm25", "hybrid", "rrf"]
@@ -118,11 +118,6 @@ class LexicalIndex:
         if not known:
             return np.zeros(len(self.tokens), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
-
-
-def _weighted_coverage(terms: dict[str, float], have: frozenset[str], idf) -> float:
-    total = sum(w * max(idf(t), 1.0) for t, w in terms.items())
-    return sum(w * max(idf(t), 1.0) for t, w in terms.items() if t in have) / total if total else 0.0
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -277,7 +272,7 @@ class Retriever:
         order = order[:k]
         ids = cand[order]
         top_dense = float(d.max()) if d.size else 0.0
-        coverage = _weighted_coverage(q_terms, self._candidates[int(ids[0])].tokens, self.idf) if ids.size else 0.0
+        coverage = weighted_share(q_terms, self._candidates[int(ids[0])].tokens, self.idf, floor=1.0) if ids.size else 0.0
         unknown = self.unknown_share(q_tokens, exp)
         confident = (
             bool(ids.size)
@@ -311,11 +306,3 @@ class Retriever:
         """Inverse document frequency of ``term`` over the clauses (0 when unseen)."""
         n = self._df.get(term, 0)
         return float(np.log(1 + (len(self.chunk_tokens) - n + 0.5) / (n + 0.5))) if n else 0.0
-
-    def coverage(self, q_tokens: list[str], chunk_pos: int) -> float:
-        """Share of the query's distinct content words that occur in the clause."""
-        words = {t for t in q_tokens if len(t) > 1 or not t.isascii()}
-        if not words:
-            return 0.0
-        have = set(self.chunk_tokens[chunk_pos])
-        return len(words & have) / len(words)
