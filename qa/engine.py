@@ -16,6 +16,9 @@ from qa.corpus import CorpusError, CorpusReport, load_corpus
 from qa.embed import DEFAULT_MODEL, MODEL_ENV, Encoder, load_encoder
 from qa.index import Index, build_index, is_current, load_index
 from qa.retrieve import Retriever
+from qa.store import StoreSpec
+
+STORE_ENV = "QA_STORE"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +34,8 @@ class Settings:
     corpus: tuple[Path, ...] = field(default_factory=lambda: (_default_root() / "seeds",))
     embeddings: Path = field(default_factory=lambda: _default_root() / "embeddings")
     model: str = field(default_factory=lambda: os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
+    # "faiss" (embedded), milvus://host:port, or a Milvus Lite file path (qa.store)
+    store: StoreSpec = field(default_factory=lambda: StoreSpec.parse(os.environ.get(STORE_ENV)))
 
     @property
     def models_dir(self) -> Path:
@@ -70,8 +75,8 @@ class Engine:
         enc = encoder or load_encoder(settings.model, settings.models_dir)
         root = settings.index_root(enc)
         built = False
-        if rebuild or not is_current(root, report.documents, enc):
-            build_index(root, report.documents, enc, show_progress=show_progress)
+        if rebuild or not is_current(root, report.documents, enc, settings.store):
+            build_index(root, report.documents, enc, show_progress=show_progress, store=settings.store)
             built = True
         index = load_index(root)
         return cls(settings, enc, report, index, Retriever(index, enc), built)

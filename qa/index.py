@@ -5,16 +5,19 @@ Layout under the embeddings folder::
     index            -> symlink to the current build (swapped atomically)
     index-<build id>/
         manifest.json   schema, model id + fingerprint, dim, corpus hash, chunker
-                        version, build time, library versions, documents
+                        version, store, build time, library versions, documents
         chunks.jsonl    one clause per line (text, section path, offsets, hash)
-        vectors.npy     float32, L2-normalized, one row per clause
-        dense.faiss     FAISS inner-product index over the vectors
+        vectors.npy     float32, L2-normalized, one row per clause (memory-mapped)
+        dense.faiss     FAISS HNSW graph, only above FLAT_MAX clauses (qa.store)
+        lexical/        BM25 over the clauses' jieba tokens (qa.lexical, memory-mapped)
         sentences.npy   float32, one row per sentence of every clause (for re-ranking)
         sentences.jsonl the clause each sentence belongs to, and its content hash
 
-A build is written to a fresh folder and only then made current by replacing the
-symlink, so a crash mid-build leaves the previous index serving. Vectors of clauses
-whose embedded text is unchanged (same content hash, same model) are reused.
+With a Milvus store the vectors and clause texts are also written to a new Milvus
+collection named in the manifest (qa.store). A build is written to a fresh folder
+(and collection) and only then made current by replacing the symlink, so a crash
+mid-build leaves the previous index serving. Vectors of clauses whose embedded text
+is unchanged (same content hash, same model) are reused.
 """
 
 from __future__ import annotations
@@ -29,19 +32,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from qa.chunk import CHUNKER_VERSION, Chunk, chunk_document, sentences
 from qa.corpus import Document
 from qa.embed import Encoder
+from qa.lexical import LexicalIndex
+from qa.store import FaissStore, MilvusStore, Store, StoreError, StoreSpec, collection_prefix
+from qa.tokens import tokenize
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CURRENT = "index"
-# Exact search is fast enough up to this many clauses (qa bench --scale: p95 8 ms at 100k);
-# above it an HNSW graph, searched with efSearch 1024 for recall@10 ≥ 0.98 (README).
-FLAT_MAX = 100_000
-HNSW_EF_SEARCH = 1024
 
 
 class IndexNotReady(RuntimeError):
@@ -69,6 +70,8 @@ class Manifest:
     corpus_hash: str
     chunker_version: int
     index_type: str
+    store: str  # "faiss", or the Milvus URI
+    collection: str  # the Milvus collection of this build ("" with FAISS)
     n_chunks: int
     build_time: str
     build_seconds: float
@@ -86,13 +89,14 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Index:
-    """A loaded index: manifest, clauses and the dense search structure."""
+    """A loaded index: manifest, clauses, the dense store and the lexical index."""
 
     path: Path
     manifest: Manifest
     chunks: list[Chunk]
-    vectors: np.ndarray
-    dense: faiss.Index
+    vectors: np.ndarray  # memory-mapped
+    store: Store
+    lexical: LexicalIndex
     docs: dict[str, DocInfo]
     originals: dict[str, str]  # chunk_id -> clause text as written in the source
     sentence_vectors: np.ndarray  # one row per sentence, grouped by clause
@@ -123,27 +127,14 @@ def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
     out = {}
-    for pkg in ("faiss-cpu", "sentence-transformers", "torch", "transformers", "bm25s", "jieba", "numpy"):
+    packages = ("faiss-cpu", "sentence-transformers", "torch", "transformers", "bm25s", "jieba", "numpy")
+    packages += ("pymilvus", "milvus-lite")
+    for pkg in packages:
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             continue
     return out
-
-
-def make_dense(vectors: np.ndarray, flat_max: int = FLAT_MAX) -> tuple[faiss.Index, str]:
-    dim = vectors.shape[1]
-    if len(vectors) <= flat_max:
-        index: faiss.Index = faiss.IndexFlatIP(dim)
-        kind = "Flat"
-    else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 40
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        kind = "HNSW32"
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, kind
 
 
 def current_path(root: Path) -> Path:
@@ -160,24 +151,29 @@ def read_manifest(root: Path) -> Manifest | None:
         return None
 
 
-def is_current(root: Path, docs: list[Document], encoder: Encoder) -> bool:
-    """Does the index on disk match this corpus, model and chunker?"""
+def is_current(root: Path, docs: list[Document], encoder: Encoder, store: StoreSpec | None = None) -> bool:
+    """Does the index on disk match this corpus, model, chunker and store?"""
     m = read_manifest(root)
     return (
         m is not None
         and m.corpus_hash == corpus_hash(docs)
         and m.model_fingerprint == encoder.fingerprint
         and m.chunker_version == CHUNKER_VERSION
+        and m.store == _store_name(store or StoreSpec("faiss"))
     )
 
 
+def _store_name(spec: StoreSpec) -> str:
+    return spec.uri if spec.kind == "milvus" else "faiss"
+
+
 def _previous_vectors(root: Path, fingerprint: str, vectors: str, rows: str) -> dict[str, np.ndarray]:
-    """Vectors of the current index by content hash, if it was built with this model."""
-    m = read_manifest(root)
-    if m is None or m.model_fingerprint != fingerprint:
-        return {}
+    """Vectors of the current index by content hash, if it was built with this model
+    (by any schema version: the vectors file has not changed)."""
     base = current_path(root)
     try:
+        if json.loads((base / "manifest.json").read_text(encoding="utf-8")).get("model_fingerprint") != fingerprint:
+            return {}
         vecs = np.load(base / vectors)
         hashes = [json.loads(line)["hash"] for line in (base / rows).read_text(encoding="utf-8").splitlines()]
     except (OSError, ValueError, KeyError):
@@ -209,6 +205,7 @@ def build_index(
     encoder: Encoder,
     *,
     show_progress: bool = False,
+    store: StoreSpec | None = None,
     on_built: Callable[[Path], None] | None = None,
 ) -> Path:
     """Chunk, embed (reusing unchanged vectors) and write a new index, then make it current."""
@@ -233,10 +230,13 @@ def build_index(
     sent_cache = _previous_vectors(root, encoder.fingerprint, "sentences.npy", "sentences.jsonl")
     sent_vectors, n_sent_embedded = _embed(sent_texts, sent_hashes, sent_cache, encoder, show_progress)
 
-    dense, kind = make_dense(vectors)
+    clause_tokens = [tokenize(t) for t in texts]
+    lexical = LexicalIndex.build(clause_tokens)
+    spec = store or StoreSpec("faiss")
     build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = root / f".building-{build_id}"
     tmp.mkdir()
+    collection = ""
     try:
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             by_doc = {d.doc_id: d for d in docs}
@@ -246,7 +246,12 @@ def build_index(
                 row["original"] = by_doc[c.doc_id].raw[c.orig_start : c.orig_end].strip()
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.save(tmp / "vectors.npy", vectors)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        lexical.save(tmp / "lexical")
+        if spec.kind == "milvus":
+            collection = collection_prefix(root) + build_id.replace("-", "_")
+            kind = MilvusStore.write(spec, collection, clause_tokens, [c.doc_id for c in chunks], vectors)
+        else:
+            kind = FaissStore.write(tmp, vectors)
         np.save(tmp / "sentences.npy", sent_vectors)
         with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as fh:
             for owner, h in zip(sent_owner, sent_hashes, strict=True):
@@ -262,6 +267,8 @@ def build_index(
             corpus_hash=corpus_hash(docs),
             chunker_version=CHUNKER_VERSION,
             index_type=kind,
+            store=_store_name(spec),
+            collection=collection,
             n_chunks=len(chunks),
             build_time=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - t0, 3),
@@ -284,8 +291,12 @@ def build_index(
         os.replace(link_tmp, current_path(root))  # the atomic switch
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if collection:
+            MilvusStore.drop(spec, collection)  # this build's, never the one serving
         raise
     _remove_stale(root, keep=final.name)
+    if spec.kind == "milvus":
+        MilvusStore.drop_stale(spec, collection_prefix(root), keep=collection)
     return final
 
 
@@ -305,13 +316,19 @@ def load_index(root: Path) -> Index:
         raise IndexNotReady(f"no usable index in {root}; run: qa index")
     try:
         rows = [json.loads(line) for line in (base / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
-        vectors = np.load(base / "vectors.npy")
-        dense = faiss.read_index(str(base / "dense.faiss"))
-        sent_vectors = np.load(base / "sentences.npy")
+        vectors = np.load(base / "vectors.npy", mmap_mode="r")
+        if m.collection:
+            store: Store = MilvusStore.open(StoreSpec.parse(m.store), m.collection)
+        else:
+            store = FaissStore.open(base, vectors, m.index_type)
+        lexical = LexicalIndex.load(base / "lexical")
+        sent_vectors = np.load(base / "sentences.npy", mmap_mode="r")
         sent_owner = np.array(
             [json.loads(line)["chunk"] for line in (base / "sentences.jsonl").read_text(encoding="utf-8").splitlines()],
             dtype=np.int64,
         )
+    except StoreError:
+        raise
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexNotReady(f"index in {base} is damaged ({exc}); run: qa index --rebuild") from exc
     originals = {r["chunk_id"]: r.pop("original") for r in rows}
@@ -319,7 +336,7 @@ def load_index(root: Path) -> Index:
         r.pop("hash", None)
         r["section"] = tuple(r["section"])
     chunks = [Chunk(**r) for r in rows]
-    if len(chunks) != len(vectors) or dense.ntotal != len(chunks) or len(sent_vectors) != len(sent_owner):
+    if len(chunks) != len(vectors) or lexical.n != len(chunks) or len(sent_vectors) != len(sent_owner):
         raise IndexNotReady(f"index in {base} is inconsistent; run: qa index --rebuild")
     docs = {d.doc_id: d for d in m.documents}
-    return Index(base.resolve(), m, chunks, vectors, dense, docs, originals, sent_vectors, sent_owner)
+    return Index(base.resolve(), m, chunks, vectors, store, lexical, docs, originals, sent_vectors, sent_owner)

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from typing import Literal, NamedTuple
 
-import bm25s
 import numpy as np
 
 from qa.embed import Encoder
 from qa.expand import Expander
-from qa.index import Index, embed_text
+from qa.index import Index
 from qa.normalize import normalize_query
 from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each, weighted_share
 from qa.tokens import tokenize
@@ -32,6 +31,7 @@ Mode = Literal["dense", "bm25", "hybrid", "rrf"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid", "rrf")
 RRF_K = 60
 CANDIDATES = 100
+CANDIDATE_CACHE = 200_000
 PARAMS_FILE = "retrieval.json"
 
 
@@ -100,26 +100,6 @@ class Results(NamedTuple):
     unknown: float = 0.0  # share of the question's content words the corpus and word lists do not know
 
 
-@dataclass
-class LexicalIndex:
-    """BM25 over the clauses' tokens; tokenizing stays outside, in ``qa.tokens``."""
-
-    tokens: list[list[str]]
-    bm25: bm25s.BM25 = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        # an empty clause still needs a row so that positions line up with the index
-        self.bm25.index([t or [""] for t in self.tokens], show_progress=False)
-        self.vocab = set(self.bm25.vocab_dict)
-
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        known = [t for t in query_tokens if t in self.vocab]
-        if not known:
-            return np.zeros(len(self.tokens), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
-
-
 def _minmax(x: np.ndarray) -> np.ndarray:
     if x.size == 0:
         return x
@@ -137,24 +117,13 @@ class Retriever:
         self.encoder = encoder
         self.config = config or RetrievalConfig.shipped()
         self.expander = Expander.default()
-        self.chunk_tokens = [tokenize(embed_text(c)) for c in index.chunks]
-        self.lexical = LexicalIndex(self.chunk_tokens)
-        self._df: dict[str, int] = {}
-        for toks in self.chunk_tokens:
-            for t in set(toks):
-                self._df[t] = self._df.get(t, 0) + 1
+        self.store = index.store
+        # BM25 runs in the store when it has full-text search (Milvus), else locally
+        self.lexical = index.lexical
         self._doc_of = np.array([c.doc_id for c in index.chunks])
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
         self._regions = sorted({r for r in self._region_of.values() if r})
-        self._candidates = [
-            Candidate(
-                frozenset(tokenize(c.text)),
-                frozenset(tokenize(" ".join(c.section) + " " + index.docs[c.doc_id].title)),
-                c.text,
-                self._region_of.get(c.doc_id, ""),
-            )
-            for c in index.chunks
-        ]
+        self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
         positions = np.arange(len(index.chunks))
         self._sent_start = np.searchsorted(index.sentence_owner, positions, side="left")
         self._sent_end = np.searchsorted(index.sentence_owner, positions, side="right")
@@ -175,6 +144,23 @@ class Retriever:
     def clear_cache(self) -> None:
         with self._cache_lock:
             self._query_cache.clear()
+
+    def candidate(self, pos: int) -> Candidate:
+        """The re-ranker's view of one clause (tokenized on first use, then kept)."""
+        cand = self._candidates.get(pos)
+        if cand is None:
+            c = self.index.chunks[pos]
+            cand = Candidate(
+                frozenset(tokenize(c.text)),
+                frozenset(tokenize(" ".join(c.section) + " " + self.index.docs[c.doc_id].title)),
+                c.text,
+                self._region_of.get(c.doc_id, ""),
+            )
+            with self._cache_lock:
+                if len(self._candidates) >= CANDIDATE_CACHE:
+                    self._candidates.pop(next(iter(self._candidates)))
+                self._candidates[pos] = cand
+        return cand
 
     def _mask(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.empty():
@@ -209,28 +195,19 @@ class Retriever:
             return Results(empty.astype(np.int64), empty, empty, empty, False, 0.0, 0.0, 1.0)
         exp = self.expander.expand(text) if cfg.expand else None
         extra = [t for t in tokenize(" ".join(exp.terms)) if t not in q_tokens] if exp else []
-        lex = self.lexical.scores(q_tokens)
-        if extra:
-            lex = lex + cfg.expansion_weight * self.lexical.scores(extra)
+        groups = [(q_tokens, 1.0), (extra, cfg.expansion_weight)]
+        lexical = self.store.text_search if self.store.full_text else self.lexical.search
         qv = self.encode_query(exp.text_for_dense(text) if exp else text)
         c = min(n, max(CANDIDATES, 4 * k))
-        lex_top = np.argpartition(-lex, c - 1)[:c] if c < n else np.arange(n)
-        if n <= 20_000:
-            dense = self.index.vectors @ qv
-            cand = np.union1d(np.argsort(-dense)[:c], lex_top)
-        else:  # a large corpus: the FAISS index finds the dense candidates
-            _, top = self.index.dense.search(qv[None, :].astype(np.float32), c)
-            cand = np.union1d(top[0][top[0] >= 0], lex_top)
-            dense = np.zeros(n, dtype=np.float32)
-            dense[cand] = self.index.vectors[cand] @ qv
+        # candidates: the top c of each retriever; both scores are then exact for all of them
+        cand, lx = lexical(groups, c, self.store.search(qv, c))
         mask = self._mask(filters)
         if mask is not None:
-            allowed = np.flatnonzero(mask)
-            cand = np.intersect1d(cand, allowed)
+            keep = mask[cand]
+            cand, lx = cand[keep], lx[keep]
             if cand.size < k:  # filters may exclude every candidate: score all allowed clauses
-                dense[allowed] = self.index.vectors[allowed] @ qv
-                cand = allowed
-        d, lx = dense[cand], lex[cand]
+                cand, lx = lexical(groups, 0, np.flatnonzero(mask))
+        d = self.store.score(qv, cand)
         if mode == "dense":
             fused = d.astype(np.float64)
         elif mode == "bm25":
@@ -257,7 +234,7 @@ class Retriever:
                 q_terms,
                 regions,
                 fused[top],
-                [self._candidates[p] for p in positions],
+                [self.candidate(p) for p in positions],
                 self.idf,
                 self.best_sentence(positions, qv),
             )
@@ -272,7 +249,7 @@ class Retriever:
         order = order[:k]
         ids = cand[order]
         top_dense = float(d.max()) if d.size else 0.0
-        coverage = weighted_share(q_terms, self._candidates[int(ids[0])].tokens, self.idf, floor=1.0) if ids.size else 0.0
+        coverage = weighted_share(q_terms, self.candidate(int(ids[0])).tokens, self.idf, floor=1.0) if ids.size else 0.0
         unknown = self.unknown_share(q_tokens, exp)
         confident = (
             bool(ids.size)
@@ -286,7 +263,7 @@ class Retriever:
         content = [t for t in q_tokens if (len(t) > 1 or not t.isascii()) and not t.isdigit()]
         if not content:
             return 0.0
-        unknown = [t for t in content if t not in self.lexical.vocab and not (exp is not None and exp.covers(t))]
+        unknown = [t for t in content if t not in self.lexical and not (exp is not None and exp.covers(t))]
         return len(unknown) / len(content)
 
     def best_sentence(self, positions: list[int], qv: np.ndarray) -> np.ndarray:
@@ -295,7 +272,7 @@ class Retriever:
         vecs = self.index.sentence_vectors
         for j, p in enumerate(positions):
             a, b = self._sent_start[p], self._sent_end[p]
-            out[j] = float((vecs[a:b] @ qv).max()) if b > a else float(self.index.vectors[p] @ qv)
+            out[j] = float((vecs[a:b] @ qv).max()) if b > a else float(self.store.score(qv, np.array([p]))[0])
         return out
 
     def query_terms(self, query: str) -> list[str]:
@@ -304,5 +281,4 @@ class Retriever:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term`` over the clauses (0 when unseen)."""
-        n = self._df.get(term, 0)
-        return float(np.log(1 + (len(self.chunk_tokens) - n + 0.5) / (n + 0.5))) if n else 0.0
+        return self.lexical.idf(term)

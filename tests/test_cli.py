@@ -102,3 +102,12 @@ def test_unreadable_file_warned_and_rest_indexed(tmp_path, qa):
     assert r.returncode == 0
     assert "skipped" in r.stderr and "bad.txt" in r.stderr
     assert "放开落户限制" in r.stdout
+
+
+def test_store_option_milvus_lite_and_bad_store(emb, tmp_path, qa):
+    r = qa("ask", "济青双核", "--model", "hashing", "--embeddings", str(emb), "--store", "redis://x", "--json")
+    assert r.returncode == 3 and "unknown store" in r.stderr and r.stderr.count("\n") == 1
+    db = tmp_path / "milvus.db"
+    r = qa("ask", "济青双核", "--model", "hashing", "--embeddings", str(emb), "--store", str(db), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["results"][0]["doc"].startswith("002") and db.exists()

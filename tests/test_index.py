@@ -5,7 +5,7 @@ import pytest
 from qa.chunk import CHUNKER_VERSION
 from qa.corpus import load_corpus
 from qa.embed import HashingEncoder
-from qa.index import build_index, is_current, load_index, read_manifest
+from qa.index import SCHEMA_VERSION, build_index, is_current, load_index, read_manifest
 
 
 class CountingEncoder(HashingEncoder):
@@ -25,12 +25,12 @@ def test_manifest_records_what_was_built(tmp_path, small_corpus):
     enc = HashingEncoder()
     build_index(tmp_path, docs, enc)
     m = read_manifest(tmp_path)
-    assert m.schema_version == 2 and m.model_fingerprint == enc.fingerprint and m.dim == enc.dim
-    assert m.chunker_version == CHUNKER_VERSION and m.index_type == "Flat"
+    assert m.schema_version == SCHEMA_VERSION and m.model_fingerprint == enc.fingerprint and m.dim == enc.dim
+    assert m.chunker_version == CHUNKER_VERSION and m.index_type == "Flat" and m.store == "faiss" and not m.collection
     assert {d.doc_id for d in m.documents} == {d.doc_id for d in docs}
     assert m.n_chunks == sum(d.n_chunks for d in m.documents) and m.build_time and "faiss-cpu" in m.versions
     idx = load_index(tmp_path)
-    assert len(idx.chunks) == idx.vectors.shape[0] == idx.dense.ntotal == m.n_chunks
+    assert len(idx.chunks) == idx.vectors.shape[0] == idx.lexical.n == m.n_chunks
     assert len(idx.sentence_vectors) == len(idx.sentence_owner) == m.n_sentences > m.n_chunks
     assert list(idx.sentence_owner) == sorted(idx.sentence_owner)  # grouped by clause
 

