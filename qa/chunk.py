@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qa.corpus import Document
 
@@ -81,7 +81,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.findall(text) if len(s.strip()) >= 2]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a million clauses stay ~100 MB smaller
 class Chunk:
     """One clause (or part of one) with its place in the document."""
 
@@ -318,7 +318,7 @@ def chunk_document(doc: Document, max_chars: int = 360, min_chars: int = 12) -> 
                 if chunks:  # whitespace only: extend the previous chunk so spans stay contiguous
                     prev = chunks[-1]
                     o0, o1 = doc.norm.original_span(prev.start, b)
-                    chunks[-1] = Chunk(**{**prev.__dict__, "end": b, "orig_end": o1})
+                    chunks[-1] = replace(prev, end=b, orig_end=o1)
                 continue
             o0, o1 = doc.norm.original_span(a, b)
             kind = seg.kind

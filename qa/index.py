@@ -8,7 +8,7 @@ Layout under the embeddings folder::
                         version, store, build time, library versions, documents
         chunks.jsonl    one clause per line (text, section path, offsets, hash)
         vectors.npy     float32, L2-normalized, one row per clause (memory-mapped)
-        dense.faiss     FAISS HNSW graph, only above FLAT_MAX clauses (qa.store)
+        dense.faiss     FAISS IVF index, only above FLAT_MAX clauses (qa.store)
         lexical/        BM25 over the clauses' jieba tokens (qa.lexical, memory-mapped)
         sentences.npy   float32, one row per sentence of every clause (for re-ranking)
         sentences.jsonl the clause each sentence belongs to, and its content hash

@@ -5,10 +5,12 @@ random sentences; its tokens are those sentences' jieba tokens, and its vector i
 normalized mean of the sentences' real embeddings plus a little noise (so 1M vectors
 need no model run). Queries are the development questions, embedded once.
 
-Each size runs in its own process so that its peak RSS is its own. For each size
-it prints build time, size on disk, peak RSS, query latency p50/p95 for dense,
-lexical and hybrid search, and for each ANN choice its recall@10 against exact
-search. Figures only; nothing is asserted.
+Each size runs in three processes so that each peak RSS is its own: "build" writes
+the lexical index and dense store with the engine's own classes (``qa.lexical``,
+``qa.store``) into a folder; "serve" opens that folder the way the engine does
+(memory-mapped BM25 and vectors, the FAISS graph in RAM), holds a clause table of
+the same size, and times dense, lexical and hybrid queries; "ann" compares every
+ANN choice with exact search (recall@10). Figures only; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,16 +34,15 @@ ANN_CHOICES = (
     ("HNSW32 ef64", "HNSW32", 64),
     ("HNSW32 ef256", "HNSW32", 256),
     ("HNSW32 ef1024", "HNSW32", 1024),
+    ("HNSW32 ef2048", "HNSW32", 2048),
     ("IVF nprobe64", "IVF", 64),
     ("IVF nprobe256", "IVF", 256),
+    ("IVF nprobe512", "IVF", 512),
+    ("IVF nprobe1024", "IVF", 1024),
+    ("IVF nprobe=lists/8 (engine)", "IVF", -1),
     ("IVF-PQ nprobe64", "IVF-PQ", 64),
     ("IVF-PQ nprobe256+refine", "IVF-PQ-refine", 256),
 )
-
-
-def default_index(n: int) -> tuple[str, str, int]:
-    """The dense index the engine would use at ``n`` clauses (chosen from these figures)."""
-    return ("Flat", "Flat", 0) if n <= 100_000 else ("HNSW32 ef1024", "HNSW32", 1024)
 
 
 def _p(xs: list[float], q: float) -> float:
@@ -63,7 +65,13 @@ def _peak_rss_mb() -> float:
 def build_ann(kind: str, vectors: np.ndarray):
     import faiss
 
+    from qa.store import FaissStore
+
     n, dim = vectors.shape
+    if kind == "IVF":  # exactly what the engine builds above FLAT_MAX
+        with tempfile.TemporaryDirectory() as d:
+            FaissStore.write(Path(d), vectors, force="IVF")
+            return faiss.read_index(f"{d}/dense.faiss")
     if kind == "Flat":
         index = faiss.IndexFlatIP(dim)
     elif kind == "HNSW32":
@@ -88,13 +96,15 @@ def build_ann(kind: str, vectors: np.ndarray):
 def set_search(index, kind: str, value: int) -> None:
     import faiss
 
+    from qa.store import ivf_probes
+
     if kind == "HNSW32":
         index.hnsw.efSearch = value
     elif kind == "IVF-PQ-refine":
         faiss.downcast_index(index.base_index).nprobe = value
         index.k_factor = 10
     elif kind in ("IVF", "IVF-PQ"):
-        index.nprobe = value
+        index.nprobe = value if value > 0 else ivf_probes(index.nlist)
 
 
 def disk_mb(index) -> float:
@@ -106,42 +116,105 @@ def disk_mb(index) -> float:
         return os.path.getsize(f"{d}/i") / 2**20
 
 
-def run_size(
-    n: int, phase: str, pool_tokens: list[list[str]], pool_vecs: np.ndarray, queries: np.ndarray, q_tokens: list[list[str]]
-) -> dict:
-    """One corpus size, in this process: phase "ann" compares every ANN choice with exact
-    search; phase "serve" builds what the engine would serve (BM25 + the default dense
-    index) and times dense, lexical and hybrid queries, so its peak RSS is a server's."""
-    import bm25s
-    import faiss
-
+def picks(n: int, pool: int) -> list[np.ndarray]:
+    """For each of ``n`` clauses, which 2–6 of the ``pool`` seed sentences it is made of."""
     rng = np.random.default_rng(n)
-    out: dict = {"clauses": n}
-    t0 = time.perf_counter()
     lengths = rng.integers(2, 7, size=n)
-    picks = rng.integers(0, len(pool_tokens), size=int(lengths.sum()))
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flat = rng.integers(0, pool, size=int(lengths.sum()))
+    return np.split(flat, np.cumsum(lengths)[:-1])
+
+
+def synthesize(n: int, pool_tokens: list[list[str]], pool_vecs: np.ndarray) -> tuple[list[list[str]], np.ndarray]:
+    """``n`` clauses: tokens, and vectors = normalized mean of their sentences' + noise."""
+    rng = np.random.default_rng(n + 1)
     vectors = np.empty((n, pool_vecs.shape[1]), dtype=np.float32)
     tokens: list[list[str]] = []
-    for i in range(n):
-        sel = picks[offsets[i] : offsets[i + 1]]
+    for i, sel in enumerate(picks(n, len(pool_tokens))):
         v = pool_vecs[sel].mean(axis=0) + rng.normal(0, 0.01, pool_vecs.shape[1]).astype(np.float32)
         vectors[i] = v / np.linalg.norm(v)
         tokens.append([t for j in sel for t in pool_tokens[j]])
-    out["synthesis_s"] = round(time.perf_counter() - t0, 1)
-    out["rss_after_synthesis_mb"] = round(_peak_rss_mb())
+    return tokens, vectors
 
-    if phase == "serve":
-        t0 = time.perf_counter()
-        bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        bm25.index(tokens, show_progress=False)
-        out["bm25_build_s"] = round(time.perf_counter() - t0, 1)
-        del tokens
-        with tempfile.TemporaryDirectory() as d:
-            bm25.save(d)
-            out["bm25_disk_mb"] = round(sum(f.stat().st_size for f in Path(d).rglob("*") if f.is_file()) / 2**20, 1)
-        return serve(n, out, bm25, vectors, queries, q_tokens)
+
+def _folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0.0
+
+
+def build_phase(n: int, folder: Path, data) -> dict:
+    """What ``qa index`` writes for the retrieval side, with the engine's classes."""
+    from qa.lexical import LexicalIndex
+    from qa.store import FaissStore
+
+    out: dict = {"clauses": n}
+    t0 = time.perf_counter()
+    tokens, vectors = synthesize(n, data["pool_tokens"], data["pool_vecs"])
+    out["synthesis_s"] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    lexical = LexicalIndex.build(tokens)
+    out["bm25_build_s"] = round(time.perf_counter() - t0, 1)
     del tokens
+    lexical.save(folder / "lexical")
+    del lexical
+    np.save(folder / "vectors.npy", vectors)
+    t0 = time.perf_counter()
+    out["default_dense"] = FaissStore.write(folder, vectors)
+    out["dense_build_s"] = round(time.perf_counter() - t0, 1)
+    out["bm25_disk_mb"] = round(_folder_mb(folder / "lexical"), 1)
+    out["dense_disk_mb"] = round(_folder_mb(folder / "vectors.npy") + _folder_mb(folder / "dense.faiss"), 1)
+    out["build_peak_rss_mb"] = round(_peak_rss_mb())
+    return out
+
+
+def serve_phase(n: int, folder: Path, kind: str, data) -> dict:
+    """Open the folder as the engine does and time queries; peak RSS is a server's."""
+    from qa.chunk import Chunk
+    from qa.lexical import LexicalIndex
+    from qa.store import FaissStore
+
+    out: dict = {}
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+    store = FaissStore.open(folder, vectors, kind)
+    lexical = LexicalIndex.load(folder / "lexical")
+    out["open_rss_mb"] = round(_peak_rss_mb())
+    # the clause table the engine keeps in memory (text, section path, original text)
+    texts = data["pool_texts"]
+    chunks = [
+        Chunk(f"doc{i // 200:05d}.txt#{i % 200:04d}", f"doc{i // 200:05d}.txt", i % 200, ("一、总体要求", "(一)指导思想"),
+              "".join(texts[j] for j in sel), 0, 0, 0, 0, "clause")
+        for i, sel in enumerate(picks(n, len(texts)))
+    ]
+    originals = {c.chunk_id: c.text + "" for c in chunks}
+    out["table_rss_mb"] = round(_peak_rss_mb())
+    queries, q_tokens = data["queries"], data["q_tokens"]
+    lat: dict[str, list[float]] = {"dense": [], "lexical": [], "hybrid": []}
+    none = np.zeros(0, dtype=np.int64)
+    for q, qt in zip(queries, q_tokens, strict=True):
+        t = time.perf_counter()
+        store.search(q, 100)
+        lat["dense"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        lexical.search([(qt, 1.0)], 100, none)
+        lat["lexical"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()  # Retriever.search's first stage: both top 100, exact scores of all, fusion
+        cand, lx = lexical.search([(qt, 1.0)], 100, store.search(q, 100))
+        d = store.score(q, cand)
+        fused = 0.4 * (d - d.min()) / (np.ptp(d) or 1) + 0.6 * (lx - lx.min()) / (np.ptp(lx) or 1)
+        cand[np.argsort(-fused)[:10]]
+        lat["hybrid"].append((time.perf_counter() - t) * 1000)
+    for mode, xs in lat.items():
+        out[f"{mode}_ms"] = {"p50": round(_p(xs, 0.5), 2), "p95": round(_p(xs, 0.95), 2)}
+    out["serve_peak_rss_mb"] = round(_peak_rss_mb())
+    del chunks, originals
+    return out
+
+
+def ann_phase(n: int, data) -> dict:
+    """Every ANN choice against exact search, all in this process."""
+    import faiss
+
+    out: dict = {}
+    _, vectors = synthesize(n, data["pool_tokens"], data["pool_vecs"])
+    queries = data["queries"]
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     _, truth = exact.search(queries, 10)
@@ -175,51 +248,8 @@ def run_size(
     return out
 
 
-def serve(n: int, out: dict, bm25, vectors: np.ndarray, queries: np.ndarray, q_tokens: list[list[str]]) -> dict:
-    vocab = bm25.vocab_dict
-
-    def lexical(qt: list[str], k: int) -> np.ndarray:
-        ids = [vocab[t] for t in qt if t in vocab]
-        if not ids:
-            return np.zeros(0, dtype=np.int64)
-        s = bm25.get_scores(ids)
-        top = np.argpartition(-s, k)[:k]
-        return top[np.argsort(-s[top])]
-
-    label, kind, value = default_index(n)
-    t0 = time.perf_counter()
-    dense_index = build_ann(kind, vectors)
-    set_search(dense_index, kind, value)
-    out["dense_build_s"] = round(time.perf_counter() - t0, 1)
-    out["dense_disk_mb"] = round(disk_mb(dense_index), 1)
-    lat_dense, lat_lex, lat_hyb = [], [], []
-    for q, qt in zip(queries, q_tokens, strict=True):
-        t = time.perf_counter()
-        dense_index.search(q[None, :], 100)
-        lat_dense.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        lexical(qt, 100)
-        lat_lex.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()  # what Retriever.search does: both top-100, union, exact scores, fusion
-        _, dtop = dense_index.search(q[None, :], 100)
-        ltop = lexical(qt, 100)
-        cand = np.union1d(dtop[0][dtop[0] >= 0], ltop)
-        d = vectors[cand] @ q
-        ids = [vocab[x] for x in qt if x in vocab]
-        lx = bm25.get_scores(ids)[cand] if ids else np.zeros(len(cand))
-        fused = 0.4 * (d - d.min()) / (np.ptp(d) or 1) + 0.6 * (lx - lx.min()) / (np.ptp(lx) or 1)
-        np.argsort(-fused)[:10]
-        lat_hyb.append((time.perf_counter() - t) * 1000)
-    out["default_dense"] = label
-    out["dense_ms"] = {"p50": round(_p(lat_dense, 0.5), 2), "p95": round(_p(lat_dense, 0.95), 2)}
-    out["lexical_ms"] = {"p50": round(_p(lat_lex, 0.5), 2), "p95": round(_p(lat_lex, 0.95), 2)}
-    out["hybrid_ms"] = {"p50": round(_p(lat_hyb, 0.5), 2), "p95": round(_p(lat_hyb, 0.95), 2)}
-    out["peak_rss_mb"] = round(_peak_rss_mb())
-    return out
-
-
 def prepare(work: Path) -> Path:
-    """Seed sentences (tokens, vectors) and dev questions (tokens, vectors) → an .npz."""
+    """Seed sentences (text, tokens, vectors) and dev questions (tokens, vectors) → an .npz."""
     from qa.chunk import sentences
     from qa.engine import Engine
     from qa.evaluate import load_questions
@@ -229,83 +259,116 @@ def prepare(work: Path) -> Path:
     engine = Engine.open()
     idx = engine.index
     pool = [s for c in idx.chunks for s in sentences(c.text)]
-    pool_tokens = [tokenize(s) for s in pool]
     questions = [normalize_query(q.question) for q in load_questions() if q.answerable]
     q_vecs = engine.encoder.encode_queries(questions)
     path = work / "scale-input.npz"
     np.savez(
         path,
-        pool_vecs=idx.sentence_vectors.astype(np.float32),
+        pool_vecs=np.asarray(idx.sentence_vectors, dtype=np.float32),
         queries=q_vecs.astype(np.float32),
-        pool_tokens=np.array([json.dumps(t, ensure_ascii=False) for t in pool_tokens]),
+        pool_texts=np.array(pool),
+        pool_tokens=np.array([json.dumps(tokenize(s), ensure_ascii=False) for s in pool]),
         q_tokens=np.array([json.dumps(tokenize(q), ensure_ascii=False) for q in questions]),
     )
     return path
 
 
-def child(path: Path, n: int, phase: str) -> None:
+def load_input(path: Path) -> dict:
     data = np.load(path)
-    pool_tokens = [json.loads(x) for x in data["pool_tokens"]]
-    q_tokens = [json.loads(x) for x in data["q_tokens"]]
-    print(json.dumps(run_size(n, phase, pool_tokens, data["pool_vecs"], data["queries"], q_tokens)))
+    return {
+        "pool_vecs": data["pool_vecs"],
+        "queries": data["queries"],
+        "pool_texts": [str(x) for x in data["pool_texts"]],
+        "pool_tokens": [json.loads(x) for x in data["pool_tokens"]],
+        "q_tokens": [json.loads(x) for x in data["q_tokens"]],
+    }
 
 
-def run_scale(sizes: list[int], out: Path | None = None) -> list[dict]:
+def child(path: Path, n: int, phase: str, kind: str = "") -> None:
+    data = load_input(path)
+    folder = path.parent / f"index-{n}"
+    folder.mkdir(exist_ok=True)
+    if phase == "build":
+        out = build_phase(n, folder, data)
+    elif phase == "serve":
+        out = serve_phase(n, folder, kind, data)
+    else:
+        out = ann_phase(n, data)
+    print(json.dumps(out))
+
+
+def _run_child(path: Path, n: int, phase: str, kind: str = "") -> dict | None:
+    cmd = [sys.executable, "-m", "qa.scale", "--child", str(path), str(n), phase, kind or "-"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"{n} {phase}: failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_scale(sizes: list[int], out: Path | None = None, phases: tuple[str, ...] = ("build", "serve", "ann")) -> list[dict]:
     with tempfile.TemporaryDirectory() as d:
         path = prepare(Path(d))
         rows = []
         for n in sizes:
             t0 = time.perf_counter()
             row: dict = {"clauses": n}
-            for phase in ("serve", "ann"):
-                cmd = [sys.executable, "-m", "qa.scale", "--child", str(path), str(n), phase]
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                if proc.returncode != 0:
-                    print(f"{n} {phase}: failed: {proc.stderr.strip().splitlines()[-1:]}")
+            for phase in phases:
+                part = _run_child(path, n, phase, row.get("default_dense", ""))
+                if part is None:
                     break
-                part = json.loads(proc.stdout.strip().splitlines()[-1])
                 if phase == "ann":
                     row["ann"] = part["ann"]
                     row["ann_peak_rss_mb"] = part["peak_rss_mb"]
                 else:
                     row.update(part)
+                if phase == "serve":
+                    shutil.rmtree(path.parent / f"index-{n}", ignore_errors=True)
             else:
                 row["total_s"] = round(time.perf_counter() - t0, 1)
                 rows.append(row)
                 print_row(row)
     if out:
-        out.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+        out.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
     return rows
 
 
 def print_row(r: dict) -> None:
-    print(
-        f"\n{r['clauses']:>9,} clauses — serving BM25 + {r['default_dense']}: peak RSS {r['peak_rss_mb']} MB; "
-        f"build BM25 {r['bm25_build_s']} s + dense {r['dense_build_s']} s; "
-        f"disk BM25 {r['bm25_disk_mb']} MB + dense {r['dense_disk_mb']} MB"
-    )
-    print(
-        f"  query p50/p95 ms: dense {r['dense_ms']['p50']}/{r['dense_ms']['p95']}, "
-        f"lexical {r['lexical_ms']['p50']}/{r['lexical_ms']['p95']}, hybrid {r['hybrid_ms']['p50']}/{r['hybrid_ms']['p95']}"
-    )
-    print(f"  ANN choices (all built in one process, peak RSS {r['ann_peak_rss_mb']} MB):")
-    for kind, a in r["ann"].items():
+    if "serve_peak_rss_mb" in r:
         print(
-            f"  {kind:24s} build {a['build_s']:7.1f} s  disk {a['disk_mb']:8.1f} MB  recall@10 {a['recall@10']:.3f}  "
-            f"search(k=100) p50 {a['p50_ms']:.2f} ms p95 {a['p95_ms']:.2f} ms"
+            f"\n{r['clauses']:>9,} clauses — dense store {r['default_dense']}: build BM25 {r['bm25_build_s']} s + "
+            f"dense {r['dense_build_s']} s (peak RSS {r['build_peak_rss_mb']} MB); "
+            f"disk BM25 {r['bm25_disk_mb']} MB + dense {r['dense_disk_mb']} MB"
         )
+        print(
+            f"  serving: RSS {r['open_rss_mb']} MB after open, {r['table_rss_mb']} MB with the clause table, "
+            f"peak {r['serve_peak_rss_mb']} MB"
+        )
+        print(
+            f"  query p50/p95 ms: dense {r['dense_ms']['p50']}/{r['dense_ms']['p95']}, "
+            f"lexical {r['lexical_ms']['p50']}/{r['lexical_ms']['p95']}, hybrid {r['hybrid_ms']['p50']}/{r['hybrid_ms']['p95']}"
+        )
+    if "ann" in r:
+        print(f"  ANN choices at {r['clauses']:,} (all built in one process, peak RSS {r['ann_peak_rss_mb']} MB):")
+        for kind, a in r["ann"].items():
+            print(
+                f"  {kind:24s} build {a['build_s']:7.1f} s  disk {a['disk_mb']:8.1f} MB  recall@10 {a['recall@10']:.3f}  "
+                f"search(k=100) p50 {a['p50_ms']:.2f} ms p95 {a['p95_ms']:.2f} ms"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--child", nargs=3)
+    p.add_argument("--child", nargs=4)
     p.add_argument("--sizes", default="10000,100000,1000000")
+    p.add_argument("--phases", default="build,serve,ann")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if args.child:
-        child(Path(args.child[0]), int(args.child[1]), args.child[2])
+        path, n, phase, kind = args.child
+        child(Path(path), int(n), phase, "" if kind == "-" else kind)
         return
-    run_scale([int(x) for x in args.sizes.split(",")], args.out)
+    run_scale([int(x) for x in args.sizes.split(",")], args.out, tuple(args.phases.split(",")))
 
 
 if __name__ == "__main__":

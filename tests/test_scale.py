@@ -2,32 +2,38 @@
 
 import numpy as np
 
-from qa.scale import ANN_CHOICES, default_index, run_size
+from qa.scale import ANN_CHOICES, ann_phase, build_phase, serve_phase
+from qa.store import dense_kind
 
 
-def _pool(rng):
+def _data(rng, n_queries: int = 5) -> dict:
     vecs = rng.normal(size=(60, 16)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     tokens = [[f"w{rng.integers(0, 40)}" for _ in range(5)] for _ in range(60)]
-    return tokens, vecs
+    q_tokens = [["w3"], ["w4", "w5"], [], ["zz"], ["w1"], ["w2"], ["w6"], ["w7"]][:n_queries]
+    return {
+        "pool_vecs": vecs,
+        "pool_tokens": tokens,
+        "pool_texts": [f"第{i}句。" for i in range(60)],
+        "queries": (vecs[:n_queries] + 0.01).astype(np.float32),
+        "q_tokens": q_tokens,
+    }
 
 
 def test_ann_phase_measures_every_choice_against_exact_search():
-    rng = np.random.default_rng(1)
-    tokens, vecs = _pool(rng)
-    queries = vecs[:8] + 0.01
-    out = run_size(2_000, "ann", tokens, vecs, queries.astype(np.float32), [["w1", "w2"]] * 8)
+    out = ann_phase(2_000, _data(np.random.default_rng(1), 8))
     assert set(out["ann"]) == {label for label, _, _ in ANN_CHOICES}
     assert out["ann"]["Flat"]["recall@10"] == 1.0
     assert all(0 <= a["recall@10"] <= 1 and a["disk_mb"] > 0 for a in out["ann"].values())
     assert out["peak_rss_mb"] > 0
 
 
-def test_serve_phase_times_the_three_retrievers():
-    rng = np.random.default_rng(2)
-    tokens, vecs = _pool(rng)
-    out = run_size(1_000, "serve", tokens, vecs, vecs[:5], [["w3"], ["w4", "w5"], [], ["zz"], ["w1"]])
-    assert out["default_dense"] == "Flat" and out["clauses"] == 1_000
+def test_build_then_serve_from_disk_times_the_three_retrievers(tmp_path):
+    data = _data(np.random.default_rng(2))
+    built = build_phase(1_000, tmp_path, data)
+    assert built["default_dense"] == "Flat" and (tmp_path / "lexical").is_dir() and (tmp_path / "vectors.npy").exists()
+    out = serve_phase(1_000, tmp_path, built["default_dense"], data)
     for key in ("dense_ms", "lexical_ms", "hybrid_ms"):
         assert out[key]["p50"] <= out[key]["p95"]
-    assert default_index(1_000_000)[1] == "HNSW32"
+    assert out["open_rss_mb"] <= out["table_rss_mb"] <= out["serve_peak_rss_mb"]
+    assert dense_kind(1_000_000) == "IVF4000" and dense_kind(100_000) == "Flat"

@@ -98,7 +98,7 @@ def test_missing_collection_is_a_one_line_error(tmp_path, small_corpus):
     root = tmp_path / "idx"
     build_index(root, load_corpus(small_corpus).documents, HashingEncoder(), store=spec)
     MilvusStore.drop(spec, read_manifest(root).collection)
-    with pytest.raises(StoreError, match="no collection .* run: qa index --rebuild"):
+    with pytest.raises(StoreError, match=r"no collection .* run: qa index --rebuild"):
         load_index(root)
 
 
@@ -112,3 +112,19 @@ def test_real_model_milvus_lite_agrees_with_faiss(real_engine, tmp_path):
     questions = [q.question for q in load_questions() if q.answerable]
     top1 = [engine.retriever.search(q, k=5).ids[0] == real_engine.retriever.search(q, k=5).ids[0] for q in questions]
     assert all(top1), f"{len(top1) - sum(top1)} of {len(top1)} questions differ at rank 1"
+
+
+def test_faiss_ivf_above_flat_max_finds_the_exact_neighbours(tmp_path):
+    from qa.store import FaissStore
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(40, 32))
+    vectors = (centres[rng.integers(0, 40, 5_000)] + 0.3 * rng.normal(size=(5_000, 32))).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    kind = FaissStore.write(tmp_path, vectors, force="IVF")
+    assert kind == "IVF282" and (tmp_path / "dense.faiss").exists()
+    store = FaissStore.open(tmp_path, vectors, kind)
+    queries = vectors[:50] + 0.05
+    recall = np.mean([len(set(store.search(q, 10)) & set(np.argsort(-(vectors @ q))[:10])) / 10 for q in queries])
+    assert recall >= 0.9
+    assert np.allclose(store.score(queries[0], np.array([3, 1])), vectors[[3, 1]] @ queries[0])
