@@ -109,7 +109,7 @@ def make_hits(index: Index, ids, scores, dense, lexical) -> list[Hit]:
                 doc_number=doc.doc_number,
                 section=c.section_path,
                 text=c.text,
-                original=index.originals.get(c.chunk_id, ""),
+                original=index.original(c),
                 score=round(float(s), 4),
                 dense_score=round(float(d), 4),
                 lexical_score=round(float(lx), 4),

@@ -98,9 +98,13 @@ class Index:
     store: Store
     lexical: LexicalIndex
     docs: dict[str, DocInfo]
-    originals: dict[str, str]  # chunk_id -> clause text as written in the source
+    originals: dict[str, str]  # chunk_id -> clause text as written, where it differs from the normalized text
     sentence_vectors: np.ndarray  # one row per sentence, grouped by clause
     sentence_owner: np.ndarray  # clause position of each sentence row
+
+    def original(self, chunk: Chunk) -> str:
+        """The clause as written in the source."""
+        return self.originals.get(chunk.chunk_id, chunk.text)
 
 
 def corpus_hash(docs: list[Document]) -> str:
@@ -331,7 +335,8 @@ def load_index(root: Path) -> Index:
         raise
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexNotReady(f"index in {base} is damaged ({exc}); run: qa index --rebuild") from exc
-    originals = {r["chunk_id"]: r.pop("original") for r in rows}
+    # most clean sources read the same after normalizing: keep only the differing ones
+    originals = {r["chunk_id"]: o for r in rows if (o := r.pop("original")) != r["text"]}
     for r in rows:
         r.pop("hash", None)
         r["section"] = tuple(r["section"])

@@ -3,8 +3,9 @@
 Two implementations of one small interface, chosen by ``--store`` / ``QA_STORE``:
 
 - ``faiss`` (default, nothing to start): exact search over the memory-mapped
-  ``vectors.npy`` up to ``FLAT_MAX`` clauses, else a FAISS IVF index in
-  ``dense.faiss`` for candidates (their final scores are exact, from the vectors);
+  ``vectors.npy`` up to ``FLAT_MAX`` clauses, else a FAISS IVF index over 8-bit
+  codes in ``dense.faiss`` to find candidates, whose scores are then exact, from the
+  memory-mapped float vectors (a quarter of the memory of IVF-Flat, same recall);
   lexical search stays local (``qa.lexical``).
 - ``milvus://host:port`` (a Milvus server or cluster; ``QA_MILVUS_TOKEN`` for
   credentials) or a path ending in ``.db`` (Milvus Lite, embedded): one collection per
@@ -36,10 +37,12 @@ import numpy as np
 from qa.lexical import K1, B, top_k
 
 # Exact search is fast enough up to this many clauses (qa bench --scale: p95 8 ms at 100k);
-# above it IVF with 4·√n lists, an eighth of them probed: recall@10 0.97 at 1M in 11 ms,
-# built in 90 s, where HNSW32 needed efSearch 2048 for 0.96 and 240 s (README, "Scaling").
+# above it IVF with 4·√n lists, 512 of them (or an eighth, if more) probed: recall@10 0.97
+# at 1M in 11 ms, built in 90 s, where HNSW32 needed efSearch 2048 for 0.96 and 240 s
+# (README, "Scaling"). Recall follows the number of lists probed more than their share.
 FLAT_MAX = 100_000
-IVF_PROBE_SHARE = 8  # probe nlist / 8 lists
+IVF_PROBES = 512
+IVF_PROBE_SHARE = 8
 IVF_TRAIN_PER_LIST = 50
 # (query tokens, weight): the question's own words, then expansion terms at a lower weight
 TermGroups = Sequence[tuple[Sequence[str], float]]
@@ -94,8 +97,8 @@ class Store(Protocol):
 
 
 def dense_kind(n: int) -> str:
-    """The dense index for ``n`` clauses: "Flat", or "IVF<lists>"."""
-    return "Flat" if n <= FLAT_MAX else f"IVF{ivf_lists(n)}"
+    """The dense index for ``n`` clauses: "Flat", or "IVF<lists>,SQ8"."""
+    return "Flat" if n <= FLAT_MAX else f"IVF{ivf_lists(n)},SQ8"
 
 
 def ivf_lists(n: int) -> int:
@@ -103,7 +106,7 @@ def ivf_lists(n: int) -> int:
 
 
 def ivf_probes(lists: int) -> int:
-    return max(1, -(-lists // IVF_PROBE_SHARE))
+    return min(lists, max(IVF_PROBES, -(-lists // IVF_PROBE_SHARE)))
 
 
 # ---------------------------------------------------------------------------- FAISS
@@ -122,13 +125,15 @@ class FaissStore:
     def write(folder: Path, vectors: np.ndarray, force: str = "") -> str:
         """Write the ANN structure the size calls for (none for exact search); returns its kind.
         ``force="IVF"`` builds the IVF index whatever the size (benchmarks, tests)."""
-        kind = f"IVF{ivf_lists(len(vectors))}" if force == "IVF" else dense_kind(len(vectors))
+        kind = f"IVF{ivf_lists(len(vectors))},SQ8" if force == "IVF" else dense_kind(len(vectors))
         if kind != "Flat":
             import faiss
 
             n, dim = vectors.shape
             lists = ivf_lists(n)
-            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexIVFScalarQuantizer(
+                faiss.IndexFlatIP(dim), dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            )
             sample = np.random.default_rng(0).choice(n, size=min(n, IVF_TRAIN_PER_LIST * lists), replace=False)
             index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
             for start in range(0, n, 100_000):  # in slices: the vectors may be memory-mapped
@@ -188,7 +193,8 @@ def milvus_client(uri: str):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         return MilvusClient(uri)
     except Exception as exc:  # pymilvus raises several types for "cannot connect"
-        raise StoreError(f"cannot reach Milvus at {uri}: {str(exc).splitlines()[0][:200]}") from exc
+        hint = "" if uri.startswith("http") else " (one process at a time opens a Milvus Lite file: stop the app first)"
+        raise StoreError(f"cannot reach Milvus at {uri}: {str(exc).splitlines()[0][:200]}{hint}") from exc
 
 
 def collection_prefix(index_root: Path) -> str:

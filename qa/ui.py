@@ -82,7 +82,7 @@ class Page:
         by_id = {c.chunk_id: c for c in idx.chunks if c.chunk_id in around}
         parent = by_id[chunk_id].section[:-1]
         rows = [
-            (c.chunk_id, c.section_path, c.text, idx.originals.get(c.chunk_id, ""))
+            (c.chunk_id, c.section_path, c.text, idx.original(c))
             for c in (by_id[i] for i in around)
             if c.chunk_id == chunk_id or c.section[: len(parent)] == parent
         ]

@@ -36,4 +36,4 @@ def test_build_then_serve_from_disk_times_the_three_retrievers(tmp_path):
     for key in ("dense_ms", "lexical_ms", "hybrid_ms"):
         assert out[key]["p50"] <= out[key]["p95"]
     assert out["open_rss_mb"] <= out["table_rss_mb"] <= out["serve_peak_rss_mb"]
-    assert dense_kind(1_000_000) == "IVF4000" and dense_kind(100_000) == "Flat"
+    assert dense_kind(1_000_000) == "IVF4000,SQ8" and dense_kind(100_000) == "Flat"

@@ -122,7 +122,7 @@ def test_faiss_ivf_above_flat_max_finds_the_exact_neighbours(tmp_path):
     vectors = (centres[rng.integers(0, 40, 5_000)] + 0.3 * rng.normal(size=(5_000, 32))).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     kind = FaissStore.write(tmp_path, vectors, force="IVF")
-    assert kind == "IVF282" and (tmp_path / "dense.faiss").exists()
+    assert kind == "IVF282,SQ8" and (tmp_path / "dense.faiss").exists()
     store = FaissStore.open(tmp_path, vectors, kind)
     queries = vectors[:50] + 0.05
     recall = np.mean([len(set(store.search(q, 10)) & set(np.argsort(-(vectors @ q))[:10])) / 10 for q in queries])
