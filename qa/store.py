@@ -232,7 +232,7 @@ class MilvusStore:
             Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"])
         )
         texts = [token_text(t) for t in tokens]
-        kind = dense_kind(len(vectors))
+        kind = "Flat" if len(vectors) <= FLAT_MAX else f"IVF{ivf_lists(len(vectors))},Flat"  # Milvus's IVF_FLAT
         params = client.prepare_index_params()
         if kind == "Flat":
             params.add_index("dense", index_type="FLAT", metric_type="IP")
