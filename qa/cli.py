@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="index build time, query latency, peak memory")
     _common(p)
     p.add_argument("--queries", type=int, default=50, help="number of warm queries to time")
-    p.add_argument("--scale", action="store_true", help="synthetic corpora of 10k/100k/1M clauses (takes ~15 min)")
+    p.add_argument("--scale", action="store_true", help="synthetic corpora of 10k/100k/1M clauses (takes ~25 min)")
     p.add_argument("--sizes", default="10000,100000,1000000", help="with --scale: clause counts, comma-separated")
     p.add_argument("--out", type=Path, help="with --scale: also write the figures as JSON")
     return parser
