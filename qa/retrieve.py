@@ -1,5 +1,6 @@
-"""Retrieve clauses: dense (FAISS), lexical (BM25 over jieba tokens), their fusion,
-query expansion and a second-stage re-ranker.
+"""Retrieve clauses: dense (the index's store: FAISS or Milvus), lexical (BM25 over
+jieba tokens, local or in Milvus), their fusion, query expansion and a second-stage
+re-ranker.
 
 First stage: ``w·dense + (1−w)·lexical`` over per-query min-max normalized scores of
 the candidate set (the top clauses of either retriever); reciprocal-rank fusion is
