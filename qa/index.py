@@ -163,12 +163,9 @@ def is_current(root: Path, docs: list[Document], encoder: Encoder, store: StoreS
         and m.corpus_hash == corpus_hash(docs)
         and m.model_fingerprint == encoder.fingerprint
         and m.chunker_version == CHUNKER_VERSION
-        and m.store == _store_name(store or StoreSpec("faiss"))
+        and m.store == (store or StoreSpec("faiss")).name
     )
 
-
-def _store_name(spec: StoreSpec) -> str:
-    return spec.uri if spec.kind == "milvus" else "faiss"
 
 
 def _previous_vectors(root: Path, fingerprint: str, vectors: str, rows: str) -> dict[str, np.ndarray]:
@@ -271,7 +268,7 @@ def build_index(
             corpus_hash=corpus_hash(docs),
             chunker_version=CHUNKER_VERSION,
             index_type=kind,
-            store=_store_name(spec),
+            store=spec.name,
             collection=collection,
             n_chunks=len(chunks),
             build_time=time.strftime("%Y-%m-%dT%H:%M:%S%z"),

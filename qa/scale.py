@@ -65,7 +65,7 @@ def _peak_rss_mb() -> float:
 def build_ann(kind: str, vectors: np.ndarray):
     import faiss
 
-    from qa.store import FaissStore
+    from qa.store import FaissStore, ivf_lists
 
     n, dim = vectors.shape
     if kind == "IVF-SQ8":  # exactly what the engine builds above FLAT_MAX
@@ -78,7 +78,7 @@ def build_ann(kind: str, vectors: np.ndarray):
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 40
     else:
-        nlist = max(16, int(4 * np.sqrt(n)))
+        nlist = ivf_lists(n)
         quant = faiss.IndexFlatIP(dim)
         if kind == "IVF":
             index = faiss.IndexIVFFlat(quant, dim, nlist, faiss.METRIC_INNER_PRODUCT)

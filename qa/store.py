@@ -74,8 +74,10 @@ class StoreSpec:
             return cls("milvus", str(Path(text).expanduser().resolve()))
         raise StoreError(f"unknown store {text!r}: use faiss, milvus://host:port or a Milvus Lite file path ending in .db")
 
-    def __str__(self) -> str:
-        return "faiss" if self.kind == "faiss" else f"milvus {self.uri}"
+    @property
+    def name(self) -> str:
+        """As recorded in the manifest; ``parse`` reads it back."""
+        return self.uri if self.kind == "milvus" else "faiss"
 
 
 class Store(Protocol):

@@ -21,6 +21,8 @@ def test_store_spec_parses_each_form(tmp_path):
     assert StoreSpec.parse("milvus://10.0.0.5:19531") == StoreSpec("milvus", "http://10.0.0.5:19531")
     assert StoreSpec.parse("milvus://db") == StoreSpec("milvus", "http://db:19530")
     assert StoreSpec.parse(str(tmp_path / "m.db")) == StoreSpec("milvus", str(tmp_path / "m.db"))
+    for spec in (StoreSpec("faiss"), StoreSpec.parse("milvus://db"), StoreSpec.parse(str(tmp_path / "m.db"))):
+        assert StoreSpec.parse(spec.name) == spec  # the manifest's record reads back as the same store
     with pytest.raises(StoreError, match="unknown store"):
         StoreSpec.parse("elastic://x")
 
