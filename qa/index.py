@@ -132,7 +132,7 @@ def _versions() -> dict[str, str]:
 
     out = {}
     packages = ("faiss-cpu", "sentence-transformers", "torch", "transformers", "bm25s", "jieba", "numpy")
-    packages += ("pymilvus", "milvus-lite")
+    packages += ("onnxruntime", "onnx", "pymilvus", "milvus-lite")
     for pkg in packages:
         try:
             out[pkg] = md.version(pkg)
@@ -165,7 +165,6 @@ def is_current(root: Path, docs: list[Document], encoder: Encoder, store: StoreS
         and m.chunker_version == CHUNKER_VERSION
         and m.store == (store or StoreSpec("faiss")).name
     )
-
 
 
 def _previous_vectors(root: Path, fingerprint: str, vectors: str, rows: str) -> dict[str, np.ndarray]:

@@ -55,9 +55,7 @@ class LexicalIndex:
             return np.zeros(self.n, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(ids), dtype=np.float32)
 
-    def search(
-        self, groups: Sequence[tuple[Sequence[str], float]], k: int, also: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, groups: Sequence[tuple[Sequence[str], float]], k: int, also: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each term group's top ``k`` clauses united with ``also``, and each one's
         weighted score Σ w·BM25(group) — the same contract as a store's full-text search."""
         total = np.zeros(self.n, dtype=np.float32)

@@ -181,8 +181,18 @@ def serve_phase(n: int, folder: Path, kind: str, data) -> dict:
     # the clause table the engine keeps in memory (text, section path, original text)
     texts = data["pool_texts"]
     chunks = [
-        Chunk(f"doc{i // 200:05d}.txt#{i % 200:04d}", f"doc{i // 200:05d}.txt", i % 200, ("一、总体要求", "(一)指导思想"),
-              "".join(texts[j] for j in sel), 0, 0, 0, 0, "clause")
+        Chunk(
+            f"doc{i // 200:05d}.txt#{i % 200:04d}",
+            f"doc{i // 200:05d}.txt",
+            i % 200,
+            ("一、总体要求", "(一)指导思想"),
+            "".join(texts[j] for j in sel),
+            0,
+            0,
+            0,
+            0,
+            "clause",
+        )
         for i, sel in enumerate(picks(n, len(texts)))
     ]
     # the engine keeps a clause's original wording only where it differs from the normalized

