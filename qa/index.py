@@ -230,8 +230,9 @@ def build_index(
     sent_cache = _previous_vectors(root, encoder.fingerprint, "sentences.npy", "sentences.jsonl")
     sent_vectors, n_sent_embedded = _embed(sent_texts, sent_hashes, sent_cache, encoder, show_progress)
 
-    clause_tokens = [tokenize(t) for t in texts]
-    lexical = LexicalIndex.build(clause_tokens)
+    # token lists are produced one clause at a time: held all at once they would cost
+    # gigabytes at a million clauses (Milvus gets them again, tokenized anew)
+    lexical = LexicalIndex.build(tokenize(t) for t in texts)
     spec = store or StoreSpec("faiss")
     build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = root / f".building-{build_id}"
@@ -249,7 +250,8 @@ def build_index(
         lexical.save(tmp / "lexical")
         if spec.kind == "milvus":
             collection = collection_prefix(root) + build_id.replace("-", "_")
-            kind = MilvusStore.write(spec, collection, clause_tokens, [c.doc_id for c in chunks], vectors)
+            tokens = (tokenize(t) for t in texts)
+            kind = MilvusStore.write(spec, collection, tokens, [c.doc_id for c in chunks], vectors)
         else:
             kind = FaissStore.write(tmp, vectors)
         np.save(tmp / "sentences.npy", sent_vectors)

@@ -9,7 +9,9 @@ have to sit in RAM. Document frequencies (for the re-ranker's idf weights and th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -26,6 +28,32 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return top[np.lexsort((top, -scores[top]))]
 
 
+@dataclass(frozen=True)
+class _TokenIds:
+    """Every clause's token ids in one flat int32 array: what bm25s reads as ``ids``.
+
+    bm25s turns lists of token strings into lists of Python ints, which at a million
+    clauses (60M tokens) costs several GB; held like this they cost 4 bytes each, and a
+    clause becomes a list only while bm25s looks at it.
+    """
+
+    flat: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True):
+            yield self.flat[a:b].tolist()
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    ids: _TokenIds
+    vocab: dict[str, int]
+
+
 class LexicalIndex:
     """BM25 scores of every clause for a list of query tokens."""
 
@@ -36,10 +64,18 @@ class LexicalIndex:
         self._df = np.diff(np.asarray(bm25.scores["indptr"]))
 
     @classmethod
-    def build(cls, tokens: list[list[str]]) -> LexicalIndex:
+    def build(cls, tokens: Iterable[Sequence[str]]) -> LexicalIndex:
+        """Index clauses given as token lists, read once, one at a time (a generator will do)."""
+        vocab: dict[str, int] = {}
+        flat = array("i")
+        offsets = array("q", [0])
+        for doc in tokens:
+            # an empty clause still needs a row so that positions line up with the clause table
+            flat.extend(vocab.setdefault(t, len(vocab)) for t in (doc or ("",)))
+            offsets.append(len(flat))
+        ids = _TokenIds(np.frombuffer(flat, dtype=np.int32), np.frombuffer(offsets, dtype=np.int64))
         bm25 = bm25s.BM25(k1=K1, b=B)
-        # an empty clause still needs a row so that positions line up with the clause table
-        bm25.index([t or [""] for t in tokens], show_progress=False)
+        bm25.index(_Corpus(ids, vocab), show_progress=False)
         return cls(bm25)
 
     def save(self, folder: Path) -> None:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -124,16 +125,20 @@ def picks(n: int, pool: int) -> list[np.ndarray]:
     return np.split(flat, np.cumsum(lengths)[:-1])
 
 
-def synthesize(n: int, pool_tokens: list[list[str]], pool_vecs: np.ndarray) -> tuple[list[list[str]], np.ndarray]:
-    """``n`` clauses: tokens, and vectors = normalized mean of their sentences' + noise."""
+def synthetic_tokens(n: int, pool_tokens: list[list[str]]) -> Iterator[list[str]]:
+    """``n`` clauses' tokens, one clause at a time (as ``qa index`` tokenizes them)."""
+    for sel in picks(n, len(pool_tokens)):
+        yield [t for j in sel for t in pool_tokens[j]]
+
+
+def synthetic_vectors(n: int, pool_vecs: np.ndarray) -> np.ndarray:
+    """The same clauses' vectors: normalized mean of their sentences' + noise."""
     rng = np.random.default_rng(n + 1)
     vectors = np.empty((n, pool_vecs.shape[1]), dtype=np.float32)
-    tokens: list[list[str]] = []
-    for i, sel in enumerate(picks(n, len(pool_tokens))):
+    for i, sel in enumerate(picks(n, len(pool_vecs))):
         v = pool_vecs[sel].mean(axis=0) + rng.normal(0, 0.01, pool_vecs.shape[1]).astype(np.float32)
         vectors[i] = v / np.linalg.norm(v)
-        tokens.append([t for j in sel for t in pool_tokens[j]])
-    return tokens, vectors
+    return vectors
 
 
 def _folder_mb(path: Path) -> float:
@@ -148,15 +153,14 @@ def build_phase(n: int, folder: Path, data) -> dict:
     from qa.store import FaissStore
 
     out: dict = {"clauses": n}
-    t0 = time.perf_counter()
-    tokens, vectors = synthesize(n, data["pool_tokens"], data["pool_vecs"])
-    out["synthesis_s"] = round(time.perf_counter() - t0, 1)
-    t0 = time.perf_counter()
-    lexical = LexicalIndex.build(tokens)
+    t0 = time.perf_counter()  # clauses are synthesized as they are indexed, as qa index tokenizes them
+    lexical = LexicalIndex.build(synthetic_tokens(n, data["pool_tokens"]))
     out["bm25_build_s"] = round(time.perf_counter() - t0, 1)
-    del tokens
     lexical.save(folder / "lexical")
     del lexical
+    t0 = time.perf_counter()
+    vectors = synthetic_vectors(n, data["pool_vecs"])
+    out["synthesis_s"] = round(time.perf_counter() - t0, 1)
     np.save(folder / "vectors.npy", vectors)
     t0 = time.perf_counter()
     out["default_dense"] = FaissStore.write(folder, vectors)
@@ -227,7 +231,7 @@ def ann_phase(n: int, data, only: str = "") -> dict:
     import faiss
 
     out: dict = {}
-    _, vectors = synthesize(n, data["pool_tokens"], data["pool_vecs"])
+    vectors = synthetic_vectors(n, data["pool_vecs"])
     queries = data["queries"]
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)

@@ -27,7 +27,7 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -216,7 +216,7 @@ class MilvusStore:
         self.kind = dense_kind(self.n)
 
     @staticmethod
-    def write(spec: StoreSpec, collection: str, tokens: list[list[str]], doc_ids: list[str], vectors: np.ndarray) -> str:
+    def write(spec: StoreSpec, collection: str, tokens: Iterable[list[str]], doc_ids: list[str], vectors: np.ndarray) -> str:
         """Create and fill a new collection; returns the dense index kind."""
         from pymilvus import DataType, Function, FunctionType
 
@@ -233,7 +233,7 @@ class MilvusStore:
         schema.add_function(
             Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"])
         )
-        texts = [token_text(t) for t in tokens]
+        texts = [token_text(t) for t in tokens]  # one string per clause, far smaller than its token list
         kind = "Flat" if len(vectors) <= FLAT_MAX else f"IVF{ivf_lists(len(vectors))},Flat"  # Milvus's IVF_FLAT
         params = client.prepare_index_params()
         if kind == "Flat":

@@ -89,3 +89,23 @@ def test_damaged_index_gives_a_clear_error(tmp_path, small_corpus):
         load_index(tmp_path)
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     assert manifest["n_chunks"] > 0
+
+
+def test_lexical_index_streams_and_scores_as_bm25s_does(hashing_engine):
+    import bm25s
+    import numpy as np
+
+    from qa.lexical import K1, B, LexicalIndex
+    from qa.tokens import tokenize
+
+    tokens = [tokenize(c.text) for c in hashing_engine.index.chunks] + [[]]  # and an empty clause
+    streamed = LexicalIndex.build(t for t in tokens)  # a generator: read once, never held as lists
+    reference = bm25s.BM25(k1=K1, b=B)
+    reference.index([t or [""] for t in tokens], show_progress=False)
+    assert streamed.n == len(tokens)
+    for q in ("外地人在太原落户需要什么条件", "保障性租赁住房 长沙 长沙", "城镇老旧小区改造", "no such words"):
+        qt = tokenize(q)
+        ids = [reference.vocab_dict[t] for t in qt if t in reference.vocab_dict]
+        expected = reference.get_scores(ids) if ids else np.zeros(len(tokens))
+        np.testing.assert_allclose(streamed.scores(qt), expected, rtol=1e-6)
+    assert streamed.df("住房") == sum("住房" in t for t in tokens) > 0 and streamed.df("") == 0
