@@ -8,7 +8,6 @@ are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import statistics
 import tempfile
@@ -18,10 +17,7 @@ from pathlib import Path
 
 from qa.engine import Engine, Settings
 from qa.evaluate import load_questions
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from qa.scale import peak_rss_mb
 
 
 def run_bench(settings: Settings, args: argparse.Namespace) -> int:
@@ -61,5 +57,5 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
         xs.sort()
         p95 = xs[min(len(xs) - 1, int(0.95 * len(xs)))]
         print(f"query latency {mode:6s} (n={len(xs)}): p50 {statistics.median(xs):6.1f} ms   p95 {p95:6.1f} ms")
-    print(f"peak RSS: {_peak_rss_mb():.0f} MB")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
     return 0

@@ -26,6 +26,7 @@ import numpy as np
 from qa.embed import DEFAULT_MODEL, INT8_MODEL, TORCH_MODEL, Encoder, load_encoder
 from qa.engine import Engine, Settings
 from qa.index import current_path
+from qa.scale import peak_rss_mb
 
 RUNTIMES = (TORCH_MODEL, DEFAULT_MODEL, INT8_MODEL)
 N_QUERIES = 100
@@ -60,13 +61,6 @@ class TimedEncoder:
         self.seconds += time.perf_counter() - t0
         self.texts += len(texts)
         return out
-
-
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def measure(model: str, settings: Settings, workdir: Path) -> dict[str, object]:
@@ -104,7 +98,7 @@ def measure(model: str, settings: Settings, workdir: Path) -> dict[str, object]:
         "texts_per_s": round(timed.texts / timed.seconds, 1) if timed.seconds else 0.0,
         "query_p50_ms": round(statistics.median(lat), 1),
         "query_p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1),
-        "peak_rss_mb": round(_peak_rss_mb()),
+        "peak_rss_mb": round(peak_rss_mb()),
         "eval": evals,
         "vectors": str(vectors.resolve()),
     }
@@ -114,9 +108,10 @@ def run_embedding_bench(settings: Settings, models: Sequence[str] = RUNTIMES, ou
     tmp = Path(tempfile.mkdtemp(prefix="qa-embed-bench-"))
     rows: list[dict] = []
     try:
-        load_encoder(DEFAULT_MODEL, settings.models_dir)  # converts and exports once, outside the timings
-        for model in models:
-            work = tmp / model
+        if any(m.startswith(DEFAULT_MODEL) for m in models):
+            load_encoder(DEFAULT_MODEL, settings.models_dir)  # converts and exports once, outside the timings
+        for i, model in enumerate(models):
+            work = tmp / f"{i}-{model}"
             work.mkdir()
             cmd = [sys.executable, "-m", "qa.embed_bench", model, str(work), str(settings.models_dir), *map(str, settings.corpus)]
             proc = subprocess.run(cmd, capture_output=True, text=True)

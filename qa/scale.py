@@ -51,7 +51,7 @@ def _p(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak RSS. VmHWM belongs to the address space, so unlike ru_maxrss it
     does not carry over the high-water mark of the parent that forked and exec'd us."""
     try:
@@ -167,7 +167,7 @@ def build_phase(n: int, folder: Path, data) -> dict:
     out["dense_build_s"] = round(time.perf_counter() - t0, 1)
     out["bm25_disk_mb"] = round(_folder_mb(folder / "lexical"), 1)
     out["dense_disk_mb"] = round(_folder_mb(folder / "vectors.npy") + _folder_mb(folder / "dense.faiss"), 1)
-    out["build_peak_rss_mb"] = round(_peak_rss_mb())
+    out["build_peak_rss_mb"] = round(peak_rss_mb())
     return out
 
 
@@ -181,7 +181,7 @@ def serve_phase(n: int, folder: Path, kind: str, data) -> dict:
     vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     store = FaissStore.open(folder, vectors, kind)
     lexical = LexicalIndex.load(folder / "lexical")
-    out["open_rss_mb"] = round(_peak_rss_mb())
+    out["open_rss_mb"] = round(peak_rss_mb())
     # the clause table the engine keeps in memory (text, section path, original text)
     texts = data["pool_texts"]
     chunks = [
@@ -202,7 +202,7 @@ def serve_phase(n: int, folder: Path, kind: str, data) -> dict:
     # the engine keeps a clause's original wording only where it differs from the normalized
     # text (Traditional, pinyin, mojibake sources); count it for one clause in five
     originals = {c.chunk_id: "".join(reversed(c.text)) for c in chunks[::5]}
-    out["table_rss_mb"] = round(_peak_rss_mb())
+    out["table_rss_mb"] = round(peak_rss_mb())
     queries, q_tokens = data["queries"], data["q_tokens"]
     lat: dict[str, list[float]] = {"dense": [], "lexical": [], "hybrid": []}
     none = np.zeros(0, dtype=np.int64)
@@ -221,7 +221,7 @@ def serve_phase(n: int, folder: Path, kind: str, data) -> dict:
         lat["hybrid"].append((time.perf_counter() - t) * 1000)
     for mode, xs in lat.items():
         out[f"{mode}_ms"] = {"p50": round(_p(xs, 0.5), 2), "p95": round(_p(xs, 0.95), 2)}
-    out["serve_peak_rss_mb"] = round(_peak_rss_mb())
+    out["serve_peak_rss_mb"] = round(peak_rss_mb())
     del chunks, originals
     return out
 
@@ -266,9 +266,9 @@ def ann_phase(n: int, data, only: str = "") -> dict:
             "p50_ms": round(_p(lat, 0.5), 2),
             "p95_ms": round(_p(lat, 0.95), 2),
         }
-    out["rss_after_ann_mb"] = round(_peak_rss_mb())
+    out["rss_after_ann_mb"] = round(peak_rss_mb())
     out["ann"] = anns
-    out["peak_rss_mb"] = round(_peak_rss_mb())
+    out["peak_rss_mb"] = round(peak_rss_mb())
     return out
 
 

@@ -37,3 +37,23 @@ def test_build_then_serve_from_disk_times_the_three_retrievers(tmp_path):
         assert out[key]["p50"] <= out[key]["p95"]
     assert out["open_rss_mb"] <= out["table_rss_mb"] <= out["serve_peak_rss_mb"]
     assert dense_kind(1_000_000) == "IVF4000,SQ8" and dense_kind(100_000) == "Flat"
+
+
+def test_embedding_bench_builds_and_evaluates_each_runtime_in_its_own_process(tmp_path, capsys):
+    import json
+
+    from qa.embed_bench import run_embedding_bench
+    from qa.engine import PROJECT_ROOT, Settings
+
+    out = tmp_path / "embedding.json"
+    settings = Settings(corpus=(PROJECT_ROOT / "seeds",), embeddings=tmp_path / "emb")
+    settings.models_dir.mkdir(parents=True)
+    assert run_embedding_bench(settings, models=("hashing", "hashing"), out=out) == 0
+    rows = json.loads(out.read_text())
+    assert [r["model"] for r in rows] == ["hashing", "hashing"]
+    for r in rows:  # the whole seed index was embedded: clauses and their sentences
+        assert r["texts"] > r["clauses"] > 100 and r["texts_per_s"] > 0
+        assert r["cosine_to_first"]["min"] > 0.9999  # a deterministic encoder agrees with itself
+        assert set(r["eval"]) == {"tune", "held"} and 0 < r["eval"]["held"]["hit@1"] <= 1
+    assert rows[0]["eval"] == rows[1]["eval"]
+    assert "| hashing |" in capsys.readouterr().out
