@@ -122,6 +122,8 @@ def export_onnx(folder: Path, source_fingerprint: str) -> Path:
         os.replace(tmp, out)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if onnx_is_current(folder, source_fingerprint):  # another process (app and qa index) finished first
+            return out / ONNX_FILE
         raise OnnxExportError(f"ONNX export of {folder.name} failed ({type(exc).__name__}: {exc})") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

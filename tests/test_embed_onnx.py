@@ -94,3 +94,25 @@ def test_export_of_a_folder_without_a_model_fails_in_one_line(tmp_path):
         export_onnx(tmp_path, "x")
     assert "\n" not in str(err.value) and str(tmp_path) in str(err.value)
     assert not (tmp_path / ONNX_DIR).exists()
+
+
+def test_two_processes_exporting_at_once_both_succeed(tiny_folder, monkeypatch):
+    import os
+    import shutil
+
+    import qa.embed_onnx as mod
+
+    export_onnx(tiny_folder, "tiny-v1")
+    finished = tiny_folder.parent / "finished-export"
+    shutil.copytree(tiny_folder / ONNX_DIR, finished)
+    shutil.rmtree(tiny_folder / ONNX_DIR)
+    real_replace = os.replace
+
+    def other_process_wins(src, dst):
+        shutil.copytree(finished, dst)  # the other export lands between our rmtree and rename
+        real_replace(src, dst)  # so this rename fails: the target is not empty
+
+    monkeypatch.setattr(mod.os, "replace", other_process_wins)
+    path = export_onnx(tiny_folder, "tiny-v1")
+    assert path == tiny_folder / ONNX_DIR / "model.onnx" and onnx_is_current(tiny_folder, "tiny-v1")
+    assert not list(tiny_folder.glob(ONNX_DIR + ".tmp-*"))
