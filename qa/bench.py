@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qa.engine import Engine, Settings
 from qa.evaluate import load_questions
-from qa.scale import peak_rss_mb
+from qa.measure import peak_rss_mb, percentile
 
 
 def run_bench(settings: Settings, args: argparse.Namespace) -> int:
@@ -54,8 +54,7 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
     print(f"index rebuild, vectors reused ({reused} re-embedded): {rebuild:7.2f} s")
     print(f"open, index current (load model + index):        {warm:7.2f} s")
     for mode, xs in lat.items():
-        xs.sort()
-        p95 = xs[min(len(xs) - 1, int(0.95 * len(xs)))]
+        p95 = percentile(xs, 0.95)
         print(f"query latency {mode:6s} (n={len(xs)}): p50 {statistics.median(xs):6.1f} ms   p95 {p95:6.1f} ms")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
     return 0

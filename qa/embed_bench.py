@@ -26,7 +26,7 @@ import numpy as np
 from qa.embed import DEFAULT_MODEL, INT8_MODEL, TORCH_MODEL, Encoder, load_encoder
 from qa.engine import Engine, Settings
 from qa.index import current_path
-from qa.scale import peak_rss_mb
+from qa.measure import peak_rss_mb, percentile
 
 RUNTIMES = (TORCH_MODEL, DEFAULT_MODEL, INT8_MODEL)
 N_QUERIES = 100
@@ -80,7 +80,6 @@ def measure(model: str, settings: Settings, workdir: Path) -> dict[str, object]:
         t0 = time.perf_counter()
         encoder.encode_queries([q.question])
         lat.append((time.perf_counter() - t0) * 1000)
-    lat.sort()
     rel = relevance(engine, questions)
     shipped = engine.retriever.config
     evals = {}
@@ -97,7 +96,7 @@ def measure(model: str, settings: Settings, workdir: Path) -> dict[str, object]:
         "embed_s": round(timed.seconds, 2),
         "texts_per_s": round(timed.texts / timed.seconds, 1) if timed.seconds else 0.0,
         "query_p50_ms": round(statistics.median(lat), 1),
-        "query_p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1),
+        "query_p95_ms": round(percentile(lat, 0.95), 1),
         "peak_rss_mb": round(peak_rss_mb()),
         "eval": evals,
         "vectors": str(vectors.resolve()),

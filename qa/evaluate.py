@@ -28,6 +28,7 @@ from ranx import Qrels, Run, evaluate
 
 from qa.engine import PROJECT_ROOT, Engine, Settings
 from qa.index import Index
+from qa.measure import percentile
 from qa.normalize import normalize_query
 from qa.rerank import FEATURES
 from qa.retrieve import PARAMS_FILE, Mode, RetrievalConfig, Retriever
@@ -297,8 +298,7 @@ def latency_p95(retriever: Retriever, questions: list[Question], config: Retriev
         t0 = time.perf_counter()
         retriever.search(q.question, k=10, config=config)
         times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return round(times[min(len(times) - 1, int(0.95 * len(times)))], 1)
+    return round(percentile(times, 0.95), 1)
 
 
 def _table(results: dict[str, list[RunResult]]) -> str:

@@ -13,6 +13,7 @@ import threading
 import time
 
 from qa.evaluate import load_questions
+from qa.measure import percentile
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     for e in errors[:10]:
         print("  " + e)
     if lat:
-        p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
+        p95 = percentile(lat, 0.95)
         print(f"latency p50 {statistics.median(lat):.0f} ms, p95 {p95:.0f} ms, max {lat[-1]:.0f} ms")
         print(f"throughput {len(lat) / wall:.1f} answers/s")
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from qa.measure import peak_rss_mb, percentile
 
 # (label, kind, search-time setting): exact search, and each ANN at a fast and a careful setting
 ANN_CHOICES = (
@@ -44,23 +45,6 @@ ANN_CHOICES = (
     ("IVF-PQ nprobe64", "IVF-PQ", 64),
     ("IVF-PQ nprobe256+refine", "IVF-PQ-refine", 256),
 )
-
-
-def _p(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))]
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. VmHWM belongs to the address space, so unlike ru_maxrss it
-    does not carry over the high-water mark of the parent that forked and exec'd us."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build_ann(kind: str, vectors: np.ndarray):
@@ -220,7 +204,7 @@ def serve_phase(n: int, folder: Path, kind: str, data) -> dict:
         cand[np.argsort(-fused)[:10]]
         lat["hybrid"].append((time.perf_counter() - t) * 1000)
     for mode, xs in lat.items():
-        out[f"{mode}_ms"] = {"p50": round(_p(xs, 0.5), 2), "p95": round(_p(xs, 0.95), 2)}
+        out[f"{mode}_ms"] = {"p50": round(percentile(xs, 0.5), 2), "p95": round(percentile(xs, 0.95), 2)}
     out["serve_peak_rss_mb"] = round(peak_rss_mb())
     del chunks, originals
     return out
@@ -263,8 +247,8 @@ def ann_phase(n: int, data, only: str = "") -> dict:
             "build_s": round(costs[kind][0], 1),
             "disk_mb": round(costs[kind][1], 1),
             "recall@10": round(recall, 4),
-            "p50_ms": round(_p(lat, 0.5), 2),
-            "p95_ms": round(_p(lat, 0.95), 2),
+            "p50_ms": round(percentile(lat, 0.5), 2),
+            "p95_ms": round(percentile(lat, 0.95), 2),
         }
     out["rss_after_ann_mb"] = round(peak_rss_mb())
     out["ann"] = anns

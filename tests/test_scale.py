@@ -57,3 +57,11 @@ def test_embedding_bench_builds_and_evaluates_each_runtime_in_its_own_process(tm
         assert set(r["eval"]) == {"tune", "held"} and 0 < r["eval"]["held"]["hit@1"] <= 1
     assert rows[0]["eval"] == rows[1]["eval"]
     assert "| hashing |" in capsys.readouterr().out
+
+
+def test_percentile_is_by_rank_and_order_free():
+    from qa.measure import percentile
+
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert percentile(range(1, 101), 0.95) == 96  # position ⌊0.95·100⌋ of 1..100
+    assert percentile([7.0], 0.95) == 7.0 and percentile([1.0, 2.0], 1.0) == 2.0
