@@ -193,7 +193,7 @@ def _default_model(name: str, models_dir: Path) -> Encoder:
         export_onnx(folder, weights)
     except OnnxExportError as exc:
         raise ModelLoadError(f"{exc}; --model {TORCH_MODEL} runs the same model on PyTorch") from exc
-    return OnnxEncoder(label + ")", folder, fingerprint, prompts=("query: ", "passage: "))
+    return OnnxEncoder(label + ")", folder, fingerprint, prompts=_prompts_for(REBUILT_DIR_NAME, {}))
 
 
 def load_encoder(model: str | None, models_dir: Path) -> Encoder:
