@@ -4,7 +4,8 @@ Features of a clause for a question (each in [0, 1]):
 
 - ``fused``: the first-stage hybrid score, min-max normalized over the candidates;
 - ``coverage``: IDF-weighted share of the question's words (and, at half weight, its
-  expansion terms) found in the clause;
+  expansion terms) found in the clause, its document's title taken out of it
+  (``without_title``);
 - ``section``: the same share over the clause's section headings and document title;
 - ``number``: the question's numbers found in the clause, or, for a question that asks
   for an amount or a date (多少, 几, 比例, 哪年, how many …), whether the clause states one;
@@ -70,10 +71,26 @@ def wants_each(query: str, regions: Sequence[str]) -> bool:
 
 @dataclass(frozen=True)
 class Candidate:
-    tokens: frozenset[str]  # the clause's words
+    tokens: frozenset[str]  # the words of ``text``
     heading_tokens: frozenset[str]  # its section path and document title
-    text: str
+    text: str  # the clause, its document's title taken out (``without_title``)
     region: str
+
+
+_QUOTED = re.compile(r"《([^》]+)》")
+
+
+def without_title(text: str, title: str) -> str:
+    """The clause with its document's title (and the titles quoted in it) taken out.
+
+    A document's opening restates its title, and a scraped page adds it again to the
+    breadcrumb: by those words alone the opening then matches every question about the
+    document ("山西到2029年…目标是多少?" found the page header first). The title is
+    credited to every clause of the document through ``section`` instead."""
+    names = [title, *_QUOTED.findall(title)]
+    for name in sorted({n for n in names if len(n) >= 6}, key=len, reverse=True):
+        text = text.replace(f"《{name}》", "").replace(name, "")
+    return text
 
 
 def weighted_share(terms: dict[str, float], have: frozenset[str], idf: Callable[[str], float], floor: float = 0.0) -> float:

@@ -25,7 +25,7 @@ from qa.embed import Encoder
 from qa.expand import Expander
 from qa.index import Index
 from qa.normalize import normalize_query
-from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each, weighted_share
+from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each, weighted_share, without_title
 from qa.tokens import tokenize
 
 Mode = Literal["dense", "bm25", "hybrid", "rrf"]
@@ -151,10 +151,12 @@ class Retriever:
         cand = self._candidates.get(pos)
         if cand is None:
             c = self.index.chunks[pos]
+            title = self.index.docs[c.doc_id].title
+            body = without_title(c.text, title)
             cand = Candidate(
-                frozenset(tokenize(c.text)),
-                frozenset(tokenize(" ".join(c.section) + " " + self.index.docs[c.doc_id].title)),
-                c.text,
+                frozenset(tokenize(body)),
+                frozenset(tokenize(" ".join(c.section) + " " + title)),
+                body,
                 self._region_of.get(c.doc_id, ""),
             )
             with self._cache_lock:

@@ -1,7 +1,7 @@
 import numpy as np
 
 from qa.expand import Expander, is_english
-from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each
+from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each, without_title
 from qa.retrieve import RetrievalConfig
 
 
@@ -66,3 +66,22 @@ def test_shipped_config_is_tuned_and_baseline_switches_mechanisms_off():
     assert cfg.expand and cfg.rerank and len(cfg.rerank_weights) == len(FEATURES)
     base = cfg.baseline()
     assert not (base.expand or base.rerank or base.diversify) and base.dense_weight == cfg.dense_weight
+
+
+def test_title_is_taken_out_of_a_clause_that_restates_it():
+    title = "国务院关于印发《深入实施以人为本的新型城镇化战略五年行动计划》的通知"
+    preamble = f"{title}\n现将《深入实施以人为本的新型城镇化战略五年行动计划》印发给你们,请认真贯彻执行。"
+    body = without_title(preamble, title)
+    assert "行动计划" not in body and "印发给你们" in body  # the quoted name goes too
+    assert without_title("推进户籍制度改革。", title) == "推进户籍制度改革。"  # other clauses untouched
+    assert without_title("山西省推进落户", "山西省") == "山西省推进落户"  # a short title is left: it is a word
+
+
+def test_reranker_sees_a_preamble_without_its_document_title(hashing_engine):
+    r = hashing_engine.retriever
+    chunks = hashing_engine.index.chunks
+    header = next(i for i, c in enumerate(chunks) if c.chunk_id == "001_5761e3c3252a412b.txt#0000")
+    goals = next(i for i, c in enumerate(chunks) if c.chunk_id == "001_5761e3c3252a412b.txt#0002")
+    assert "2029" in chunks[header].text  # the page header restates the title "…(2025—2029年)》政策解读"
+    assert "2029" not in r.candidate(header).tokens and "解读" in r.candidate(header).tokens  # breadcrumb stays
+    assert "2029" in r.candidate(header).heading_tokens and "2029" in r.candidate(goals).heading_tokens

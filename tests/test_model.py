@@ -159,6 +159,14 @@ def test_end_to_end_right_clause_cited(real_engine):
     assert any("随迁子女" in h.text and "公办学校" in h.text for h in ans.hits[:3])
 
 
+def test_page_header_restating_the_title_is_not_the_answer(real_engine):
+    # the scraped page header of 001 restates the document title (山西 … 2025—2029年); the
+    # figure asked for is in 二、发展目标
+    res = real_engine.retriever.search("山西到2029年常住人口城镇化率目标是多少?", k=3)
+    ids = [real_engine.index.chunks[int(i)].chunk_id for i in res.ids]
+    assert ids[0] == "001_5761e3c3252a412b.txt#0002", ids
+
+
 def test_hybrid_beats_its_parts_and_the_full_pipeline_beats_hybrid(real_engine):
     from qa.evaluate import load_questions, relevance, run_variant, variants
 
