@@ -170,12 +170,17 @@ def format_answer(ans: Answer) -> str:
     return "\n".join(lines)
 
 
-def neighbours(index: Index, chunk_id: str, before: int = 1, after: int = 1) -> list[str]:
-    """Chunk ids around ``chunk_id`` in the same document, for reading a clause in context."""
+def neighbour_positions(index: Index, chunk_id: str, before: int = 1, after: int = 1) -> list[int]:
+    """Positions in ``index.chunks`` around ``chunk_id`` in the same document (its own included)."""
     pos = next((i for i, c in enumerate(index.chunks) if c.chunk_id == chunk_id), None)
     if pos is None:
         raise KeyError(chunk_id)
     doc = index.chunks[pos].doc_id
     lo = max(0, pos - before)
     hi = min(len(index.chunks), pos + after + 1)
-    return [c.chunk_id for c in index.chunks[lo:hi] if c.doc_id == doc]
+    return [i for i in range(lo, hi) if index.chunks[i].doc_id == doc]
+
+
+def neighbours(index: Index, chunk_id: str, before: int = 1, after: int = 1) -> list[str]:
+    """Chunk ids around ``chunk_id`` in the same document, for reading a clause in context."""
+    return [index.chunks[i].chunk_id for i in neighbour_positions(index, chunk_id, before, after)]

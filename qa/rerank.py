@@ -88,7 +88,7 @@ def without_title(text: str, title: str) -> str:
     document ("山西到2029年…目标是多少?" found the page header first). The title is
     credited to every clause of the document through ``section`` instead."""
     names = [title, *_QUOTED.findall(title)]
-    for name in sorted({n for n in names if len(n) >= 6}, key=len, reverse=True):
+    for name in sorted({n for n in names if len(n) >= 6}, key=lambda n: (-len(n), n)):  # longest first, fixed order
         text = text.replace(f"《{name}》", "").replace(name, "")
     return text
 

@@ -14,7 +14,7 @@ import os
 import threading
 from pathlib import Path
 
-from qa.answer import Answer, BadQuestion, ask, compare, neighbours
+from qa.answer import Answer, BadQuestion, ask, compare, neighbour_positions
 from qa.dialog import retrieval_text
 from qa.engine import PROJECT_ROOT, Engine, Settings
 from qa.feedback import record
@@ -76,14 +76,13 @@ class Page:
         """The clause ``chunk_id`` among its neighbours (two either side) of the same section."""
         idx = self.engine.index
         try:
-            around = neighbours(idx, chunk_id or "", 2, 2)
+            around = [idx.chunks[i] for i in neighbour_positions(idx, chunk_id or "", 2, 2)]
         except KeyError:
             return ""
-        by_id = {c.chunk_id: c for c in idx.chunks if c.chunk_id in around}
-        parent = by_id[chunk_id].section[:-1]
+        parent = next(c for c in around if c.chunk_id == chunk_id).section[:-1]
         rows = [
             (c.chunk_id, c.section_path, c.text, idx.original(c))
-            for c in (by_id[i] for i in around)
+            for c in around
             if c.chunk_id == chunk_id or c.section[: len(parent)] == parent
         ]
         return context_html(chunk_id or "", rows)
