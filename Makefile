@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` (the web page) and `make test`.
+# `make test-fast` is the inner loop: everything but the real model and the browser.
 # Both create .venv and install what they need; torch is pinned to the CPU build
 # on local disk *before* anything else can resolve torch (a newer one pulls CUDA).
 PYTHON ?= python3
@@ -9,15 +10,17 @@ TORCH := torch==2.13.0
 # so that screenshots show text, not boxes.
 BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: run test install browser-deps lint index eval bench clean
+.PHONY: run test test-fast install browser-deps lint index eval bench clean
 
 run: $(VENV)/.installed
-	$(PY) app.py
+	$(VENV)/bin/qa serve
 
-test: $(VENV)/.installed browser-deps
-	$(PY) -m ruff check .
+test: $(VENV)/.installed browser-deps lint
 	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
+
+test-fast: $(VENV)/.installed lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "not model and not browser"
 
 install: $(VENV)/.installed
 
@@ -35,6 +38,7 @@ browser-deps:
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 index: $(VENV)/.installed
 	$(VENV)/bin/qa index
@@ -46,4 +50,5 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/qa bench
 
 clean:
-	rm -rf $(VENV) embeddings test-artifacts
+	rm -rf $(VENV) test-artifacts
+	find embeddings -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

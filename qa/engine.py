@@ -1,49 +1,29 @@
 """Wire the stages together: settings → corpus → (re)built index → retriever.
 
-This is the one place that knows the default folders; the CLI, the app and the
-evaluation all open an :class:`Engine` and then only call ``ask``/``search``.
+The CLI, the page and the evaluation open an :class:`Engine` and then only search
+through ``engine.retriever`` (``qa.serve.answer.ask`` / ``compare``).
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import re
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from qa.corpus import CorpusError, CorpusReport, load_corpus
-from qa.embed import DEFAULT_MODEL, MODEL_ENV, Encoder, load_encoder
-from qa.index import Index, build_index, is_current, load_index
-from qa.retrieve import Retriever
-from qa.store import StoreSpec
+from qa.errors import CorpusError
+from qa.ingest import CorpusReport, load_corpus
+from qa.models import Encoder, load_encoder
+from qa.search import Index, RetrievalConfig, Retriever, build_index, is_current, load_index
+from qa.settings import Settings
 
-STORE_ENV = "QA_STORE"
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 
-def _default_root() -> Path:
-    return Path(os.environ.get("QA_HOME") or PROJECT_ROOT)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where things are and which model to use; every field has a working default."""
-
-    corpus: tuple[Path, ...] = field(default_factory=lambda: (_default_root() / "seeds",))
-    embeddings: Path = field(default_factory=lambda: _default_root() / "embeddings")
-    model: str = field(default_factory=lambda: os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
-    # "faiss" (embedded), milvus://host:port, or a Milvus Lite file path (qa.store)
-    store: StoreSpec = field(default_factory=lambda: StoreSpec.parse(os.environ.get(STORE_ENV)))
-
-    @property
-    def models_dir(self) -> Path:
-        return self.embeddings / "models"
-
-    def index_root(self, encoder: Encoder) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", encoder.fingerprint)[:80]
-        return self.embeddings / "indexes" / slug
+def index_root(settings: Settings, encoder: Encoder) -> Path:
+    """The folder of one model's index builds under ``embeddings/indexes/``."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", encoder.fingerprint)[:80]
+    return settings.embeddings / "indexes" / slug
 
 
 @dataclass
@@ -63,20 +43,20 @@ class Engine:
         rebuild: bool = False,
         show_progress: bool = False,
         encoder: Encoder | None = None,
-        warn=lambda msg: print(msg, file=sys.stderr),
     ) -> Engine:
         """Load the corpus and model, rebuild the index if anything changed, and load it."""
         settings = settings or Settings()
+        config = RetrievalConfig.load(settings.retrieval_config)  # a bad file fails before any work
         report = load_corpus(list(settings.corpus))
         for path, reason in report.skipped:
-            warn(f"warning: skipped {path}: {reason}")
+            log.warning("skipped %s: %s", path, reason)
         if not report.documents:
             raise CorpusError(f"no readable .txt/.md documents in {', '.join(map(str, settings.corpus))}")
         enc = encoder or load_encoder(settings.model, settings.models_dir)
-        root = settings.index_root(enc)
+        root = index_root(settings, enc)
         built = False
         if rebuild or not is_current(root, report.documents, enc, settings.store):
             build_index(root, report.documents, enc, show_progress=show_progress, store=settings.store)
             built = True
-        index = load_index(root)
-        return cls(settings, enc, report, index, Retriever(index, enc), built)
+        index = load_index(root, settings.store)
+        return cls(settings, enc, report, index, Retriever(index, enc, config), built)

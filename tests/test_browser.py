@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.engine import PROJECT_ROOT
+from qa.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 CHROMIUM = "/usr/bin/chromium"
@@ -33,6 +33,8 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}  # no developer's QA_STORE
+
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
         raise RuntimeError("CI needs Debian's chromium at /usr/bin/chromium (make test installs it)")
@@ -46,19 +48,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, real_engine):
     work = tmp_path_factory.mktemp("app")
-    emb = work / "emb"
-    emb.mkdir()
-    models = PROJECT_ROOT / "embeddings" / "models"
-    models.mkdir(parents=True, exist_ok=True)
-    (emb / "models").symlink_to(models, target_is_directory=True)
+    emb = real_engine.settings.embeddings  # the index the real engine built: the app only loads it
     port = _free_port()
     log = work / "feedback.jsonl"
     out = open(work / "app.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port), "--embeddings", str(emb), "--feedback-log", str(log)],
         cwd=PROJECT_ROOT,
+        env=CLEAN_ENV,
         stdout=out,
         stderr=subprocess.STDOUT,
     )
@@ -198,7 +197,8 @@ def test_admin_upload_needs_login_and_updates_answers(browser, tmp_path):
     cmd = [sys.executable, "app.py", "--port", str(port), "--model", "hashing", "--corpus", str(corpus),
            "--embeddings", str(tmp_path / "emb"), "--auth-file", str(users), "--admin", "boss",
            "--feedback-log", str(tmp_path / "fb.jsonl")]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app_log = tmp_path / "app.log"
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=CLEAN_ENV, stdout=app_log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(120):
@@ -220,7 +220,11 @@ def test_admin_upload_needs_login_and_updates_answers(browser, tmp_path):
         pg.locator("#qa-admin input[type=file]").set_input_files(str(new))
         pg.wait_for_timeout(1000)
         pg.locator("#qa-upload").click()
-        pg.wait_for_function("document.querySelector('#qa-upload-status').innerText.includes('已完成')", timeout=60_000)
+        try:
+            pg.wait_for_function("document.querySelector('#qa-upload-status').innerText.includes('已完成')", timeout=60_000)
+        except Exception as exc:
+            status = pg.locator("#qa-upload-status").inner_text()
+            raise AssertionError(f"upload status: {status!r}; app log: {app_log.read_text()[-3000:]}") from exc
         assert (corpus / "租房新规.txt").exists()
         _ask(pg, "新市民租房补贴", 0)
         assert "新市民租房每月补贴500元" in pg.locator(".qa-hit").first.inner_text()

@@ -1,8 +1,8 @@
 import itertools
 import re
 
-from qa.chunk import chunk_document, cn_to_int, find_markers
-from qa.corpus import load_corpus, load_document
+from qa.ingest import load_corpus, load_document
+from qa.ingest.chunk import chunk_document, cn_to_int, find_markers
 
 CN_ITEMS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五",
             "十六", "十七", "十八", "十九", "二十", "二十一", "二十二", "二十三", "二十四", "二十五"]  # fmt: skip
@@ -71,7 +71,7 @@ def test_offsets_point_into_the_original_text(seeds):
         original = doc.raw[c.orig_start : c.orig_end]
         assert original.strip()
         # the original, normalized, is the clause (pinyin and traditional forms undone)
-        from qa.normalize import normalize
+        from qa.ingest.normalize import normalize
 
         assert re.sub(r"\s", "", normalize(original).text) == re.sub(r"\s", "", c.text)
 

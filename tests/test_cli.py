@@ -1,27 +1,29 @@
-"""The command line, run as a user runs it (a subprocess), with the hashing encoder."""
+"""The command line, run in-process as ``qa ARGS…`` (``qa.cli.run``), with the hashing encoder."""
 
 import json
 
 import pytest
 
 
-@pytest.fixture(scope="session")
-def qa(run_qa):
-    return run_qa
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def emb(tmp_path_factory, qa):
-    d = tmp_path_factory.mktemp("cli-emb")
-    r = qa("index", "--model", "hashing", "--embeddings", str(d))
-    assert r.returncode == 0, r.stderr
-    assert "index built: 5 documents" in r.stdout
+    d = tmp_path_factory.getbasetemp() / "cli-emb"
+    if not d.exists():
+        r = qa("index", "--model", "hashing", "--embeddings", str(d))
+        assert r.returncode == 0, r.stderr
+        assert "index built: 5 documents" in r.stdout
     return d
 
 
 def test_index_is_reused_when_nothing_changed(emb, qa):
     r = qa("index", "--model", "hashing", "--embeddings", str(emb))
     assert r.returncode == 0 and "up to date" in r.stdout
+
+
+def test_python_dash_m_qa_runs_as_a_process(emb, qa_process):
+    r = qa_process("ask", "济青双核", "--k", "1", "--json", "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["results"][0]["doc"] == "002_c9fc10332399f20f.txt"
 
 
 def test_ask_readable_and_json(emb, qa):
@@ -111,3 +113,57 @@ def test_store_option_milvus_lite_and_bad_store(emb, tmp_path, qa):
     r = qa("ask", "济青双核", "--model", "hashing", "--embeddings", str(emb), "--store", str(db), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["results"][0]["doc"].startswith("002") and db.exists()
+
+
+def test_bad_retrieval_config_is_bad_input_in_one_line(emb, tmp_path, qa):
+    cfg = tmp_path / "weights.json"
+    cfg.write_text('{"rerank_weights": {"colour": 2}}', encoding="utf-8")
+    r = qa("ask", "落户", "--model", "hashing", "--embeddings", str(emb), "--retrieval-config", str(cfg))
+    assert r.returncode == 2 and "colour" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_retrieval_config_file_changes_the_ranking(emb, tmp_path, qa):
+    base = json.loads(qa("ask", "落户", "--json", "--k", "5", "--model", "hashing", "--embeddings", str(emb)).stdout)
+    cfg = tmp_path / "dense-only.json"
+    cfg.write_text('{"dense_weight": 1.0, "expand": false, "rerank": false}', encoding="utf-8")
+    common = ["--json", "--k", "5", "--model", "hashing", "--embeddings", str(emb), "--retrieval-config", str(cfg)]
+    dense = json.loads(qa("ask", "落户", *common).stdout)
+    assert [h["chunk_id"] for h in dense["results"]] != [h["chunk_id"] for h in base["results"]]
+    ds = [h["dense_score"] for h in dense["results"]]
+    assert ds == sorted(ds, reverse=True)  # ranked by the dense side alone
+
+
+def test_environment_sets_what_a_flag_does_and_a_flag_wins(emb, monkeypatch, qa, tmp_path):
+    monkeypatch.setenv("QA_MODEL", "hashing")
+    r = qa("ask", "济青双核", "--k", "1", "--json", "--embeddings", str(emb))
+    assert r.returncode == 0 and json.loads(r.stdout)["results"][0]["doc"].startswith("002")
+    monkeypatch.setenv("QA_STORE", "redis://nowhere")
+    r = qa("ask", "济青双核", "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 3 and "unknown store" in r.stderr
+    r = qa("ask", "济青双核", "--model", "hashing", "--embeddings", str(emb), "--store", "faiss")
+    assert r.returncode == 0
+
+
+def test_interrupt_and_disk_errors_are_one_line(emb, monkeypatch, qa):
+    import qa.serve.commands as commands
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands.Engine, "open", interrupted)
+    r = qa("ask", "落户", "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 130 and r.stderr == "interrupted\n"
+
+    def disk_full(*_a, **_k):
+        raise OSError(28, "No space left on device", "vectors.npy")
+
+    monkeypatch.setattr(commands.Engine, "open", disk_full)
+    r = qa("index", "--model", "hashing", "--embeddings", str(emb))
+    assert r.returncode == 3 and r.stderr == "error: No space left on device: vectors.npy\n"
+
+
+def test_usage_errors_exit_2(qa):
+    r = qa("ask")
+    assert r.returncode == 2 and "usage:" in r.stderr
+    r = qa("ask", "落户", "--k", "0", "--model", "hashing")
+    assert r.returncode == 2 and r.stderr == "error: --k must be at least 1\n"

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from qa.corpus import decode_bytes, load_corpus
+from qa.ingest import load_corpus
+from qa.ingest.read import decode_bytes
 
 TEXT = "某省人民政府关于推进户籍制度改革的意见\n一、总体要求\n全面放开落户限制。\n某省人民政府\n2023年5月6日\n"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed_onnx import DATA_FILE, ONNX_DIR, OnnxEncoder, OnnxExportError, export_onnx, onnx_is_current
+from qa.models.onnx import DATA_FILE, ONNX_DIR, OnnxEncoder, OnnxExportError, export_onnx, onnx_is_current
 
 WORDS = "外地 人 在 太原 落户 需要 什么 条件 农民工 孩子 能 上 公办 学校 吗 保障性 租赁 住房 有 多少 套".split()
 TEXTS = [
@@ -100,7 +100,7 @@ def test_two_processes_exporting_at_once_both_succeed(tiny_folder, monkeypatch):
     import os
     import shutil
 
-    import qa.embed_onnx as mod
+    import qa.models.onnx as mod
 
     export_onnx(tiny_folder, "tiny-v1")
     finished = tiny_folder.parent / "finished-export"

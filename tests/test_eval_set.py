@@ -1,8 +1,8 @@
 from collections import Counter
 
-from qa.corpus import load_corpus
-from qa.evaluate import load_questions
-from qa.normalize import normalize_query
+from qa.eval import load_questions
+from qa.ingest import load_corpus
+from qa.ingest.normalize import normalize_query
 
 
 def test_gold_phrases_exist_verbatim_in_the_seeds(seeds):

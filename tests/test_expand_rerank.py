@@ -1,8 +1,13 @@
 import numpy as np
+import pytest
 
-from qa.expand import Expander, is_english
-from qa.rerank import FEATURES, Candidate, diversify, features, regions_named, wants_each, without_title
-from qa.retrieve import RetrievalConfig
+from qa.errors import BadInput
+from qa.search import RetrievalConfig
+from qa.search.diversify import diversify, wants_each
+from qa.search.expand import Expander
+from qa.search.places import regions_named
+from qa.search.rerank import FEATURES, Candidate, features, without_title
+from qa.text import is_english
 
 
 def test_thesaurus_maps_everyday_words_to_policy_terms():
@@ -62,10 +67,26 @@ def test_diversify_puts_each_named_region_first():
 
 
 def test_shipped_config_is_tuned_and_baseline_switches_mechanisms_off():
-    cfg = RetrievalConfig.shipped()
-    assert cfg.expand and cfg.rerank and len(cfg.rerank_weights) == len(FEATURES)
+    cfg = RetrievalConfig.load()
+    assert cfg.expand and cfg.rerank and set(cfg.rerank_weights) == set(FEATURES)
+    assert cfg.weight_vector()[FEATURES.index("coverage")] == cfg.rerank_weights["coverage"] > 0
     base = cfg.baseline()
     assert not (base.expand or base.rerank or base.diversify) and base.dense_weight == cfg.dense_weight
+
+
+def test_retrieval_config_file_round_trips_and_rejects_unknown_names(tmp_path):
+    cfg = RetrievalConfig.load()
+    path = tmp_path / "r.json"
+    cfg.save(path)
+    again = RetrievalConfig.load(path)
+    assert again.to_json() == cfg.to_json()
+    path.write_text('{"rerank_weights": {"fused": 1.0}}', encoding="utf-8")
+    partial = RetrievalConfig.load(path)  # a feature the file does not name weighs 0
+    assert partial.weight_vector().tolist() == [1.0] + [0.0] * (len(FEATURES) - 1)
+    for bad in ('{"rerank_weights": {"colour": 1}}', '{"dense_wieght": 0.3}', "[1, 2]", "not json"):
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(BadInput):
+            RetrievalConfig.load(path)
 
 
 def test_title_is_taken_out_of_a_clause_that_restates_it():

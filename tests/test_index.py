@@ -2,10 +2,11 @@ import json
 
 import pytest
 
-from qa.chunk import CHUNKER_VERSION
-from qa.corpus import load_corpus
-from qa.embed import HashingEncoder
-from qa.index import SCHEMA_VERSION, build_index, is_current, load_index, read_manifest
+from qa.ingest import load_corpus
+from qa.ingest.chunk import CHUNKER_VERSION
+from qa.models import HashingEncoder
+from qa.search.build import build_index
+from qa.search.index import SCHEMA_VERSION, is_current, load_index, read_manifest
 
 
 class CountingEncoder(HashingEncoder):
@@ -81,7 +82,7 @@ def test_crash_mid_build_leaves_previous_index_serving(tmp_path, small_corpus):
 
 
 def test_damaged_index_gives_a_clear_error(tmp_path, small_corpus):
-    from qa.index import IndexNotReady
+    from qa.errors import IndexNotReady
 
     build_index(tmp_path, load_corpus(small_corpus).documents, HashingEncoder())
     (tmp_path / "index" / "vectors.npy").write_bytes(b"garbage")
@@ -95,8 +96,8 @@ def test_lexical_index_streams_and_scores_as_bm25s_does(hashing_engine):
     import bm25s
     import numpy as np
 
-    from qa.lexical import K1, B, LexicalIndex
-    from qa.tokens import tokenize
+    from qa.search.lexical import K1, B, LexicalIndex
+    from qa.search.tokens import tokenize
 
     tokens = [tokenize(c.text) for c in hashing_engine.index.chunks] + [[]]  # and an empty clause
     streamed = LexicalIndex.build(t for t in tokens)  # a generator: read once, never held as lists

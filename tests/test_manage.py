@@ -6,23 +6,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from qa.engine import PROJECT_ROOT
-from qa.index import load_index
+from qa.search.index import load_index
+from qa.settings import PROJECT_ROOT
 
 NEW_DOC = (
     "某市人民政府关于进一步放宽落户条件的通知\n一、放宽落户条件\n"
     "(一)取消社保缴纳年限要求。在本市稳定就业的人员可凭劳动合同直接落户。\n"
     "(二)实行租房落户。租赁住房满一年的可在租住地落户。\n某市人民政府\n2025年3月1日\n"
 )
-
-
-@pytest.fixture(scope="session")
-def qa(run_qa):
-    return run_qa
 
 
 @pytest.fixture()
@@ -86,30 +80,46 @@ def test_remove_takes_the_document_out_of_both_indexes_and_keeps_the_file(setup,
     assert r.returncode == 2 and "nope.txt" in r.stderr
 
 
-def test_a_build_killed_midway_leaves_the_previous_index_serving(setup, qa):
+# A build paused at one of its steps in a process of its own, then killed: before the
+# embedding, after writing its folder, and between renaming it and switching to it.
+PAUSED_BUILD = """
+import sys, time
+import qa.search.build as build
+step = sys.argv[1]
+original = getattr(build, step)
+def paused(*args, **kwargs):
+    if step == "write":
+        original(*args, **kwargs)
+    print("paused", flush=True)
+    time.sleep(600)
+setattr(build, step, paused)
+from qa.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("step", ["embed_plan", "write", "switch"])
+def test_a_build_killed_at_any_step_leaves_the_previous_index_serving(setup, qa, step):
     corpus, emb, common, _tmp = setup
     root = _index_root(emb)
     before = load_index(root)
-    # enough documents that a build takes a few seconds
-    for i in range(400):
-        (corpus / f"extra_{i:03d}.txt").write_text(NEW_DOC.replace("某市", f"第{i}市") * 3, encoding="utf-8")
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    landed = 0
-    for delay in (1.0, 2.0, 3.0):
-        proc = subprocess.Popen([sys.executable, "-m", "qa", "index", "--rebuild", *common], cwd=PROJECT_ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        deadline = time.time() + delay
-        while time.time() < deadline and proc.poll() is None:
-            if list(root.glob(".building-*")):  # mid-write: the best moment to pull the plug
-                break
-            time.sleep(0.01)
+    (corpus / "extra.txt").write_text(NEW_DOC, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_BUILD, step, "index", *common], cwd=PROJECT_ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == "paused"  # the build stands exactly at ``step``
+        if step != "embed_plan":
+            assert list(root.glob(".building-*")) or len(list(root.glob("index-*"))) == 2  # its files are on disk
+    finally:
         proc.send_signal(signal.SIGKILL)
-        landed += proc.wait() == -signal.SIGKILL
-        idx = load_index(root)  # never a broken index
-        assert idx.manifest.n_chunks in (before.manifest.n_chunks, len(idx.chunks))
-        assert len(idx.chunks) == len(idx.vectors) == idx.lexical.n
-    assert landed >= 2  # the builds really were cut short
-    r = qa("index", *common)  # and the next build completes and cleans up
+        proc.wait()
+    idx = load_index(root)  # the previous index, whole
+    assert idx.path == before.path and idx.manifest.corpus_hash == before.manifest.corpus_hash
+    assert len(idx.chunks) == len(idx.vectors) == idx.lexical.n == before.manifest.n_chunks
+    r = qa("index", *common)  # the next build completes and cleans up after the killed one
     assert r.returncode == 0, r.stderr
-    assert not list(root.glob(".building-*"))
-    assert len(load_index(root).manifest.documents) == 402
+    assert not list(root.glob(".building-*")) and len(list(root.glob("index-*"))) == 1
+    assert len(load_index(root).manifest.documents) == 3

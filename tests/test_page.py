@@ -4,10 +4,12 @@ import json
 
 import pytest
 
-from qa.answer import ask
-from qa.dialog import is_followup, retrieval_text
-from qa.retrieve import Filters
-from qa.ui import Page, read_auth
+from qa.errors import BadInput
+from qa.search import Filters
+from qa.serve.answer import ask
+from qa.serve.dialog import is_followup, retrieval_text
+from qa.serve.web import Page
+from qa.settings import Settings, read_auth
 
 
 @pytest.fixture()
@@ -78,24 +80,25 @@ def test_api_returns_what_the_cli_json_returns(page, hashing_engine):
     assert {r["doc"][:3] for r in filtered["results"]} == {"003"}
 
 
-def test_read_auth(tmp_path, monkeypatch):
+def test_logins_and_admins_from_a_file_or_the_environment(tmp_path):
     f = tmp_path / "users"
     f.write_text("# office logins\nclerk:s3cret\nboss:pw:with:colons\n", encoding="utf-8")
-    assert read_auth(str(f)) == [("clerk", "s3cret"), ("boss", "pw:with:colons")]
-    monkeypatch.setenv("QA_AUTH", "a:b,c:d")
-    assert read_auth(None) == [("a", "b"), ("c", "d")]
-    monkeypatch.delenv("QA_AUTH")
-    assert read_auth(None) is None
+    assert read_auth(str(f)) == (("clerk", "s3cret"), ("boss", "pw:with:colons"))
+    env = {"QA_AUTH": "a:b,c:d", "QA_ADMINS": "a, c"}
+    s = Settings.from_args(None, env)
+    assert s.auth == (("a", "b"), ("c", "d")) and s.admins == {"a", "c"}  # spaces around names are not part of them
+    assert Settings.from_args(None, {}).auth == ()
     f.write_text("nopassword\n", encoding="utf-8")
-    with pytest.raises(SystemExit):
+    with pytest.raises(BadInput):
         read_auth(str(f))
 
 
 def test_upload_is_for_administrators_and_switches_the_index(tmp_path):
     import shutil
 
-    from qa.embed import HashingEncoder
-    from qa.engine import PROJECT_ROOT, Engine, Settings
+    from qa.engine import Engine
+    from qa.models import HashingEncoder
+    from qa.settings import PROJECT_ROOT, Settings
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

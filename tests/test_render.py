@@ -1,5 +1,5 @@
-from qa.answer import Answer, Hit
-from qa.render import Turn, best_sentence, context_html, conversation_html, highlight, hit_html, mark_spans
+from qa.serve.answer import Answer, Hit
+from qa.serve.render import Turn, best_sentence, context_html, conversation_html, highlight, hit_html, mark_spans
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))"
 

@@ -1,7 +1,8 @@
 import pytest
 
-from qa.answer import BadQuestion, ask, citation, clean_question, format_answer, neighbours
-from qa.retrieve import Filters
+from qa.errors import BadQuestion
+from qa.search import Filters
+from qa.serve.answer import ask, citation, clean_question, format_answer, neighbours
 
 
 def test_hybrid_finds_a_clause_by_its_words(hashing_engine):

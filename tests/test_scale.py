@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from qa.scale import ANN_CHOICES, ann_phase, build_phase, serve_phase
-from qa.store import dense_kind
+from qa.bench.scale import ANN_CHOICES, ann_phase, build_phase, serve_phase
+from qa.search.stores import dense_kind
 
 
 def _data(rng, n_queries: int = 5) -> dict:
@@ -22,28 +22,32 @@ def _data(rng, n_queries: int = 5) -> dict:
 
 def test_ann_phase_measures_every_choice_against_exact_search():
     out = ann_phase(2_000, _data(np.random.default_rng(1), 8))
-    assert set(out["ann"]) == {label for label, _, _ in ANN_CHOICES}
-    assert out["ann"]["Flat"]["recall@10"] == 1.0
-    assert all(0 <= a["recall@10"] <= 1 and a["disk_mb"] > 0 for a in out["ann"].values())
-    assert out["peak_rss_mb"] > 0
+    ann = out["ann"]
+    assert set(ann) == {label for label, _, _ in ANN_CHOICES}
+    assert ann["Flat"]["recall@10"] == 1.0
+    # 178 lists at 2,000 clauses: probing 1,024 of them is exhaustive, so exact
+    assert ann["IVF nprobe1024"]["recall@10"] == 1.0
+    engine = next(label for label, kind, _ in ANN_CHOICES if kind == "IVF-SQ8")
+    assert ann[engine]["recall@10"] >= 0.95  # 8-bit codes find the candidates, exact cosines order them
+    assert ann["HNSW32 ef2048"]["recall@10"] >= 0.95
 
 
 def test_build_then_serve_from_disk_times_the_three_retrievers(tmp_path):
     data = _data(np.random.default_rng(2))
     built = build_phase(1_000, tmp_path, data)
     assert built["default_dense"] == "Flat" and (tmp_path / "lexical").is_dir() and (tmp_path / "vectors.npy").exists()
+    assert not (tmp_path / "dense.faiss").exists()  # exact search needs no ANN file at this size
     out = serve_phase(1_000, tmp_path, built["default_dense"], data)
-    for key in ("dense_ms", "lexical_ms", "hybrid_ms"):
-        assert out[key]["p50"] <= out[key]["p95"]
-    assert out["open_rss_mb"] <= out["table_rss_mb"] <= out["serve_peak_rss_mb"]
+    assert out["table_clauses"] == 1_000
+    assert all(out[f"{mode}_ms"]["n"] == len(data["queries"]) for mode in ("dense", "lexical", "hybrid"))
     assert dense_kind(1_000_000) == "IVF4000,SQ8" and dense_kind(100_000) == "Flat"
 
 
 def test_embedding_bench_builds_and_evaluates_each_runtime_in_its_own_process(tmp_path, capsys):
     import json
 
-    from qa.embed_bench import run_embedding_bench
-    from qa.engine import PROJECT_ROOT, Settings
+    from qa.bench.embedding import run_embedding_bench
+    from qa.settings import PROJECT_ROOT, Settings
 
     out = tmp_path / "embedding.json"
     settings = Settings(corpus=(PROJECT_ROOT / "seeds",), embeddings=tmp_path / "emb")

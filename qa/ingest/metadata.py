@@ -1,0 +1,142 @@
+"""A document's metadata, read by rules from its own text, and sidecar overrides.
+
+Title, issuing body, region, year and document number (文号) are found on the
+normalized text; ``<file>.meta.json`` beside a file overrides or fills any of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from qa.text import DATE_CN, DATE_ISO, HAN
+
+SIDECAR = ".meta.json"
+META_FIELDS = ("title", "issuer", "region", "year", "doc_number")
+
+PROVINCES = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
+    "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州",
+    "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
+)  # fmt: skip
+_DOC_KINDS = "意见|通知|方案|办法|规划|计划|要点|条例|决定|函|规定|细则|纲要|解读|公告|批复|法"
+_ORG_SUFFIX = r"(?:国务院|人民政府|办公室|办公厅|委员会|领导小组|厅|局|部|委|政府)"
+_DOC_NUMBER = re.compile(rf"^[{HAN}]{{1,10}}[〔\[(]\d{{4}}[〕\])]\s*\d{{1,4}}\s*号$")
+_BOILERPLATE = re.compile(r"当前位置|首页\s*>|分类\s*:|浏览\s*:|来源\s*:|日期\s*:")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    issuer: str
+    region: str
+    year: int | None
+    doc_number: str
+
+
+def _lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def find_title(text: str) -> str:
+    """The document's title: its first substantive line, or the leading title phrase."""
+    for line in _lines(text)[:6]:
+        if _BOILERPLATE.search(line):
+            continue
+        m = re.match(r"^(.{4,80}?(?:" + _DOC_KINDS + r")(?:》)?(?:\(\d{4}(?:—\d{4})?年\))?)", line)
+        if len(line) <= 80:
+            return line
+        if m:  # one long line (no line breaks): keep the title phrase only
+            return m.group(1)
+        return line[:40]
+    return ""
+
+
+def find_issuer(text: str, title: str) -> str:
+    """Issuing body: a sign-off line followed by a date, a 来源 line, or the title's prefix."""
+    lines = _lines(text)
+    for i, line in enumerate(lines[:-1]):
+        if len(line) <= 30 and re.fullmatch(f"[{HAN}]+" + _ORG_SUFFIX, line) and DATE_CN.fullmatch(lines[i + 1]):
+            return line
+    m = re.search(rf"来源\s*:\s*([{HAN}]+?)(?:门户网站|网站|官网)?(?:\s|$)", text[:400])
+    if m:
+        return m.group(1)
+    m = re.match(rf"^《?([{HAN}]{{2,30}}?" + _ORG_SUFFIX + r")", title)
+    if m:
+        return m.group(1)
+    m = re.match(rf"^([{HAN}]{{2,12}}?)关于", title)
+    return m.group(1) if m else ""
+
+
+def find_region(title: str, issuer: str, text: str) -> str:
+    for source in (issuer, title, text[:300]):
+        for prov in PROVINCES:
+            if prov in source:
+                return prov
+        if "国务院" in source or source.startswith("国家"):
+            return "全国"
+    return ""
+
+
+def find_doc_number(text: str) -> str:
+    for line in _lines(text)[:10]:
+        compact = line.replace(" ", "")
+        if _DOC_NUMBER.match(compact):
+            return compact
+    return ""
+
+
+def find_year(text: str, doc_number: str, title: str) -> int | None:
+    m = re.search(r"〔(\d{4})〕", doc_number)
+    if m:
+        return int(m.group(1))
+    lines = _lines(text)
+    head_and_tail = lines[:12] + lines[-4:]
+    for line in head_and_tail:
+        if len(line) > 40:
+            continue
+        m = DATE_CN.fullmatch(line) or DATE_ISO.search(line)
+        if m:
+            return int(m.group(1))
+    m = re.search(r"(\d{4})(?:年|—\d{4}年)", title)
+    return int(m.group(1)) if m else None
+
+
+def describe(text: str) -> Metadata:
+    """Metadata of a normalized document text, by rules."""
+    title = find_title(text)
+    issuer = find_issuer(text, title)
+    doc_number = find_doc_number(text)
+    return Metadata(
+        title=title,
+        issuer=issuer,
+        region=find_region(title, issuer, text),
+        year=find_year(text, doc_number, title),
+        doc_number=doc_number,
+    )
+
+
+def read_sidecar(path: Path) -> dict[str, object]:
+    """Metadata overrides from ``<file>.meta.json``; unknown keys are an error."""
+    side = path.with_name(path.name + SIDECAR)
+    if not side.exists():
+        return {}
+    data = json.loads(side.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{side.name}: expected a JSON object")
+    unknown = set(data) - set(META_FIELDS)
+    if unknown:
+        raise ValueError(f"{side.name}: unknown fields {sorted(unknown)}; allowed: {list(META_FIELDS)}")
+    return data
+
+
+def with_sidecar(meta: Metadata, path: Path) -> Metadata:
+    """``meta`` with the fields ``<file>.meta.json`` gives replaced."""
+    overrides = read_sidecar(path)
+    if not overrides:
+        return meta
+    if overrides.get("year") is not None:
+        overrides["year"] = int(overrides["year"])  # type: ignore[call-overload]
+    return replace(meta, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,123 @@
+"""Read policy documents from a folder: decoding, normalizing, metadata.
+
+Each ``*.txt`` / ``*.md`` file becomes a :class:`Document`. Encodings tried, in
+order: UTF-8 with BOM, UTF-16 with BOM, UTF-8, GB18030 (a superset of GBK/GB2312).
+A file that is not text is reported in ``CorpusReport.skipped`` with the reason and
+left out; the rest of the corpus is still read. Metadata comes from
+``qa.ingest.metadata`` (rules, then the sidecar).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import CorpusError
+from qa.ingest.metadata import describe, with_sidecar
+from qa.ingest.normalize import Normalized, normalize
+
+SUFFIXES = (".txt", ".md")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One policy document: its text as written, its normalized text and metadata."""
+
+    doc_id: str  # the file name, unique within a corpus folder
+    path: str
+    raw: str
+    norm: Normalized
+    title: str
+    issuer: str
+    region: str
+    year: int | None
+    doc_number: str
+    encoding: str
+    sha256: str
+
+    @property
+    def text(self) -> str:
+        return self.norm.text
+
+
+@dataclass
+class CorpusReport:
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode ``data`` as text; return (text, encoding). Raises ``ValueError`` if binary."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data:
+        raise ValueError("binary file (contains NUL bytes)")
+    for enc in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for c in text if ord(c) < 32 and c not in "\r\n\t\f")
+        if controls > max(2, len(text) // 100):
+            raise ValueError("binary file (control characters)")
+        return text, enc
+    raise ValueError("not UTF-8 or GB18030 text")
+
+
+def load_document(path: Path) -> Document:
+    """Read and describe one file; raises ``ValueError`` with a reason if it cannot."""
+    data = path.read_bytes()
+    raw, encoding = decode_bytes(data)
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if not raw.strip():
+        raise ValueError("empty file")
+    norm = normalize(raw)
+    meta = with_sidecar(describe(norm.text), path)
+    return Document(
+        doc_id=path.name,
+        path=str(path),
+        raw=raw,
+        norm=norm,
+        title=meta.title,
+        issuer=meta.issuer,
+        region=meta.region,
+        year=meta.year,
+        doc_number=meta.doc_number,
+        encoding=encoding,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def list_files(folder: Path) -> list[Path]:
+    """Documents under ``folder``, in sub-folders too, but not in hidden ones (.git, .trash …)."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def load_corpus(folders: list[Path] | Path) -> CorpusReport:
+    """Read every document under ``folders``; unreadable files are reported, not fatal."""
+    if isinstance(folders, Path):
+        folders = [folders]
+    report = CorpusReport()
+    seen: set[str] = set()
+    for folder in folders:
+        if not folder.is_dir():
+            raise CorpusError(f"corpus folder not found: {folder}")
+        for path in list_files(folder):
+            try:
+                doc = load_document(path)
+            except (OSError, ValueError) as exc:
+                report.skipped.append((str(path), str(exc)))
+                continue
+            if doc.doc_id in seen:
+                report.skipped.append((str(path), f"duplicate file name {doc.doc_id}"))
+                continue
+            seen.add(doc.doc_id)
+            report.documents.append(doc)
+    return report

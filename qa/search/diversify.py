@@ -1,0 +1,36 @@
+"""Diversification: when a question asks what each place or document says, the best
+clause of each comes first, before any second clause of the same document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+_EACH = re.compile(r"分别|各地|各省|各自|对比|比较|各有|各文件|each|respectively|compare")
+
+
+def wants_each(query: str, regions: Sequence[str]) -> bool:
+    """The question names several places, or asks what each says (分别, 各地, compare …)."""
+    return len(regions) >= 2 or bool(_EACH.search(query.lower()))
+
+
+def diversify(
+    order: Sequence[int], docs: Sequence[str], doc_region: Callable[[str], str], regions: Sequence[str], k: int
+) -> list[int]:
+    """Reorder so the top ``k`` holds the best clause of each named region (else of each
+    document among the leaders) before any second clause of the same document."""
+    chosen: list[int] = []
+    for r in regions:
+        for i in order:
+            if doc_region(docs[i]) == r and i not in chosen:
+                chosen.append(i)
+                break
+    seen = {docs[i] for i in chosen}
+    for i in order[: max(k, 10)]:
+        if len(chosen) >= k:
+            break
+        if docs[i] not in seen:
+            chosen.append(i)
+            seen.add(docs[i])
+    rest = [i for i in order if i not in chosen]
+    return chosen + rest

@@ -1,0 +1,82 @@
+"""Query expansion: everyday words → policy terms, English policy words → Chinese terms.
+
+Two reviewed word lists ship with the package (``qa/search/data``): a thesaurus of the
+plain words people use for the documents' vocabulary (户口 → 户籍/落户, 租房 → 租赁,
+看病 → 医疗/就医 …) and an English glossary (hukou, residence permit, migrant
+workers …). The small offline model's cross-lingual retrieval is weak, so an
+English question is searched mostly through its Chinese terms.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from qa.search.tokens import tokenize
+from qa.text import is_english
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What a question adds to itself before searching."""
+
+    terms: tuple[str, ...]  # policy terms to add, in order, without duplicates
+    english: bool  # the question is (mostly) English
+    matched: tuple[str, ...] = ()  # the thesaurus words / glossary phrases that fired
+
+    def covers(self, word: str) -> bool:
+        """Did a thesaurus word or glossary phrase account for ``word``?"""
+        return any(word == m or word in m.split() or (not word.isascii() and (word in m or m in word)) for m in self.matched)
+
+    def text_for_dense(self, query: str) -> str:
+        return f"{query} {' '.join(self.terms)}" if self.terms else query
+
+
+def _load(name: str) -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    text = (resources.files("qa.search") / "data" / name).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, _, terms = line.partition("\t")
+        table[key.strip().lower()] = tuple(terms.split())
+    return table
+
+
+class Expander:
+    """Looks a normalized question up in the thesaurus and the English glossary."""
+
+    def __init__(self, thesaurus: dict[str, tuple[str, ...]], glossary: dict[str, tuple[str, ...]]) -> None:
+        self.thesaurus = thesaurus
+        self.glossary = glossary
+        phrases = sorted(glossary, key=len, reverse=True)
+        self._en = re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b") if phrases else None
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def default(cls) -> Expander:
+        return cls(_load("thesaurus.tsv"), _load("glossary_en.tsv"))
+
+    def expand(self, query: str) -> Expansion:
+        terms: list[str] = []
+        matched: list[str] = []
+        english = is_english(query)
+        if english and self._en is not None:
+            for m in self._en.finditer(query.lower()):
+                terms.extend(self.glossary[m.group(1)])
+                matched.append(m.group(1))
+        tokens = set(tokenize(query))
+        for word, mapped in self.thesaurus.items():
+            # one-character words only as whole tokens: "地" must not fire inside "外地"
+            if word in tokens or (len(word) > 1 and word in query):
+                terms.extend(mapped)
+                matched.append(word)
+        seen = set(tokens)
+        out = []
+        for t in terms:
+            if t not in seen:
+                seen.add(t)
+                out.append(t)
+        return Expansion(tuple(out), english, tuple(matched))

@@ -1,0 +1,165 @@
+"""The on-disk index as loaded: clause table, vectors, store, BM25 and a manifest (built by ``qa.search.build``).
+
+Layout under the embeddings folder::
+
+    index            -> symlink to the current build (swapped atomically)
+    index-<build id>/
+        manifest.json   schema, model id + fingerprint, dim, corpus hash, chunker
+                        version, store, build time, library versions, documents
+        chunks.jsonl    one clause per line (text, section path, offsets, hash)
+        vectors.npy     float32, L2-normalized, one row per clause (memory-mapped)
+        dense.faiss     FAISS IVF index, only above FLAT_MAX clauses (qa.search.stores)
+        lexical/        BM25 over the clauses' jieba tokens (qa.search.lexical, memory-mapped)
+        sentences.npy   float32, one row per sentence of every clause (for re-ranking)
+        sentences.jsonl the clause each sentence belongs to, and its content hash
+
+With a Milvus store the vectors and clause texts are also written to a new Milvus
+collection named in the manifest (qa.search.stores). A build is written to a fresh folder
+(and collection) and only then made current by replacing the symlink, so a crash
+mid-build leaves the previous index serving. Vectors of clauses whose embedded text
+is unchanged (same content hash, same model) are reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexNotReady
+from qa.ingest import CHUNKER_VERSION, Chunk, Document
+from qa.models import Encoder
+from qa.search.lexical import LexicalIndex
+from qa.search.stores import Store, StoreSpec, open_store
+
+SCHEMA_VERSION = 3
+CURRENT = "index"
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    doc_id: str
+    title: str
+    issuer: str
+    region: str
+    year: int | None
+    doc_number: str
+    sha256: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    schema_version: int
+    model_name: str
+    model_fingerprint: str
+    dim: int
+    corpus_hash: str
+    chunker_version: int
+    index_type: str
+    store: str  # "faiss", or the Milvus URI
+    collection: str  # the Milvus collection of this build ("" with FAISS)
+    n_chunks: int
+    build_time: str
+    build_seconds: float
+    embedded: int  # clauses embedded in this build (the rest were reused)
+    n_sentences: int
+    sentences_embedded: int
+    versions: dict[str, str]
+    documents: list[DocInfo]
+
+    @staticmethod
+    def from_json(data: dict) -> Manifest:
+        docs = [DocInfo(**d) for d in data.pop("documents")]
+        return Manifest(documents=docs, **data)
+
+
+@dataclass(frozen=True)
+class Index:
+    """A loaded index: manifest, clauses, the dense store and the lexical index."""
+
+    path: Path
+    manifest: Manifest
+    chunks: list[Chunk]
+    vectors: np.ndarray  # memory-mapped
+    store: Store
+    lexical: LexicalIndex
+    docs: dict[str, DocInfo]
+    originals: dict[str, str]  # chunk_id -> clause text as written, where it differs from the normalized text
+    sentence_vectors: np.ndarray  # one row per sentence, grouped by clause
+    sentence_owner: np.ndarray  # clause position of each sentence row
+
+    def original(self, chunk: Chunk) -> str:
+        """The clause as written in the source."""
+        return self.originals.get(chunk.chunk_id, chunk.text)
+
+
+def corpus_hash(docs: list[Document]) -> str:
+    h = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: d.doc_id):
+        meta = json.dumps([d.doc_id, d.sha256, d.title, d.issuer, d.region, d.year, d.doc_number], ensure_ascii=False)
+        h.update(meta.encode())
+    return h.hexdigest()
+
+
+def current_path(root: Path) -> Path:
+    return root / CURRENT
+
+
+def read_manifest(root: Path) -> Manifest | None:
+    try:
+        data = json.loads((current_path(root) / "manifest.json").read_text(encoding="utf-8"))
+        if data.get("schema_version") != SCHEMA_VERSION:
+            return None
+        return Manifest.from_json(data)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def is_current(root: Path, docs: list[Document], encoder: Encoder, store: StoreSpec | None = None) -> bool:
+    """Does the index on disk match this corpus, model, chunker and store?"""
+    m = read_manifest(root)
+    return (
+        m is not None
+        and m.corpus_hash == corpus_hash(docs)
+        and m.model_fingerprint == encoder.fingerprint
+        and m.chunker_version == CHUNKER_VERSION
+        and m.store == (store or StoreSpec("faiss")).name
+    )
+
+
+def load_index(root: Path, store: StoreSpec | None = None) -> Index:
+    """Load the current index; raises ``IndexNotReady`` with a one-line reason.
+
+    ``store``: the configured store, whose credentials are used when it is the one the
+    manifest names."""
+    base = current_path(root)
+    m = read_manifest(root)
+    if m is None:
+        raise IndexNotReady(f"no usable index in {root}; run: qa index")
+    try:
+        rows = [json.loads(line) for line in (base / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+        vectors = np.load(base / "vectors.npy", mmap_mode="r")
+        spec = store if store is not None and store.name == m.store else StoreSpec.parse(m.store)
+        opened = open_store(spec, base, vectors, m.index_type, m.collection)
+        lexical = LexicalIndex.load(base / "lexical")
+        sent_vectors = np.load(base / "sentences.npy", mmap_mode="r")
+        sent_owner = np.array(
+            [json.loads(line)["chunk"] for line in (base / "sentences.jsonl").read_text(encoding="utf-8").splitlines()],
+            dtype=np.int64,
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise IndexNotReady(f"index in {base} is damaged ({exc}); run: qa index --rebuild") from exc
+    # most clean sources read the same after normalizing: keep only the differing ones
+    originals = {r["chunk_id"]: o for r in rows if (o := r.pop("original")) != r["text"]}
+    for r in rows:
+        r.pop("hash", None)
+        r["section"] = tuple(r["section"])
+    chunks = [Chunk(**r) for r in rows]
+    if len(chunks) != len(vectors) or lexical.n != len(chunks) or len(sent_vectors) != len(sent_owner):
+        raise IndexNotReady(f"index in {base} is inconsistent; run: qa index --rebuild")
+    docs = {d.doc_id: d for d in m.documents}
+    return Index(base.resolve(), m, chunks, vectors, opened, lexical, docs, originals, sent_vectors, sent_owner)

@@ -1,0 +1,55 @@
+"""A question made ready for searching: normalized, tokenized, expanded, places found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.ingest.normalize import normalize_query
+from qa.search.expand import Expander, Expansion
+from qa.search.places import regions_named
+from qa.search.stores import TermGroups
+from qa.search.tokens import tokenize
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # normalized like the documents
+    tokens: list[str]  # its words, as BM25 sees them
+    expansion: Expansion | None
+    extra: list[str]  # expansion terms' words that the question does not already have
+    groups: TermGroups  # BM25 term groups with their weights
+    terms: dict[str, float]  # words counted for coverage, with their weights
+    regions: list[str]  # regions the question names
+    dense_text: str  # what the encoder sees
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+def prepare(
+    question: str,
+    expander: Expander | None,
+    known_regions: Sequence[str],
+    expansion_weight: float,
+    coverage_expansion_weight: float,
+) -> Query:
+    """``expander`` None: the question's own words only."""
+    text = normalize_query(question)
+    tokens = tokenize(text)
+    exp = expander.expand(text) if expander is not None and text else None
+    extra = [t for t in tokenize(" ".join(exp.terms)) if t not in tokens] if exp else []
+    terms = {t: 1.0 for t in tokens if len(t) > 1 or not t.isascii()}  # one Latin letter says nothing
+    for t in extra:
+        terms.setdefault(t, coverage_expansion_weight)
+    return Query(
+        text=text,
+        tokens=tokens,
+        expansion=exp,
+        extra=extra,
+        groups=[(tokens, 1.0), (extra, expansion_weight)],
+        terms=terms,
+        regions=regions_named(text, known_regions),
+        dense_text=exp.text_for_dense(text) if exp else text,
+    )

@@ -1,0 +1,115 @@
+"""Second stage: re-score the top candidates with features the first stage cannot see.
+
+Features of a clause for a question (each in [0, 1]):
+
+- ``fused``: the first-stage hybrid score, min-max normalized over the candidates;
+- ``coverage``: IDF-weighted share of the question's words (and, at half weight, its
+  expansion terms) found in the clause, its document's title taken out of it
+  (``without_title``);
+- ``section``: the same share over the clause's section headings and document title;
+- ``number``: the question's numbers found in the clause, or, for a question that asks
+  for an amount or a date (多少, 几, 比例, 哪年, how many …), whether the clause states one;
+- ``region``: the clause's document belongs to a place the question names
+  (太原 → 山西, 国务院 → 全国; ``qa.search.places``);
+- ``sentence``: the dense similarity of the clause's best-matching sentence, min-max
+  normalized over the candidates (a long clause is judged by its best sentence, not
+  by its average).
+
+The score is a weighted sum (``rescore``); the weights, keyed by feature name, are
+chosen on the tuning half of the development set (``qa eval --tune``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.search.fusion import minmax
+from qa.text import NUMBER
+
+FEATURES = ("fused", "coverage", "section", "number", "region", "sentence")
+_ASKS_AMOUNT = re.compile(r"多少|几|比例|百分之|哪年|哪一年|哪天|什么时候|何时|多久|how many|how much|when|what year|rate")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    tokens: frozenset[str]  # the words of ``text``
+    heading_tokens: frozenset[str]  # its section path and document title
+    text: str  # the clause, its document's title taken out (``without_title``)
+    region: str
+
+
+_QUOTED = re.compile(r"《([^》]+)》")
+
+
+def without_title(text: str, title: str) -> str:
+    """The clause with its document's title (and the titles quoted in it) taken out.
+
+    A document's opening restates its title, and a scraped page adds it again to the
+    breadcrumb: by those words alone the opening then matches every question about the
+    document ("山西到2029年…目标是多少?" found the page header first). The title is
+    credited to every clause of the document through ``section`` instead."""
+    names = [title, *_QUOTED.findall(title)]
+    for name in sorted({n for n in names if len(n) >= 6}, key=lambda n: (-len(n), n)):  # longest first, fixed order
+        text = text.replace(f"《{name}》", "").replace(name, "")
+    return text
+
+
+def weighted_share(terms: dict[str, float], have: frozenset[str], idf: Callable[[str], float], floor: float = 0.0) -> float:
+    """IDF-weighted share of ``terms`` found in ``have``; ``floor`` keeps words the corpus
+    lacks (idf 0) from dropping out of the total."""
+    weight = {t: w * max(idf(t), floor) for t, w in terms.items()}
+    total = sum(weight.values())
+    if total <= 0:
+        return 0.0
+    return sum(v for t, v in weight.items() if t in have) / total
+
+
+def features(
+    query: str,
+    q_terms: dict[str, float],
+    regions: Sequence[str],
+    fused: np.ndarray,
+    cands: Sequence[Candidate],
+    idf: Callable[[str], float],
+    best_sentence: np.ndarray | None = None,
+) -> np.ndarray:
+    """Feature matrix (candidates × FEATURES)."""
+    lo, hi = (float(fused.min()), float(fused.max())) if len(fused) else (0.0, 0.0)
+    if best_sentence is None:
+        best_sentence = np.zeros(len(cands), dtype=np.float32)
+    s_lo, s_hi = (float(best_sentence.min()), float(best_sentence.max())) if len(cands) else (0.0, 0.0)
+    numbers = NUMBER.findall(query)
+    asks_amount = bool(_ASKS_AMOUNT.search(query.lower()))
+    rows = []
+    for f, c, bs in zip(fused, cands, best_sentence, strict=True):
+        if numbers:
+            number = sum(n in c.text for n in numbers) / len(numbers)
+        else:
+            number = 1.0 if asks_amount and NUMBER.search(c.text) else 0.0
+        rows.append(
+            (
+                (f - lo) / (hi - lo) if hi > lo else 0.0,
+                weighted_share(q_terms, c.tokens, idf),
+                weighted_share(q_terms, c.heading_tokens, idf),
+                number,
+                1.0 if regions and c.region in regions else 0.0,
+                (bs - s_lo) / (s_hi - s_lo) if s_hi > s_lo else 0.0,
+            )
+        )
+    return np.asarray(rows, dtype=np.float32).reshape(len(cands), len(FEATURES))
+
+
+def rescore(fused: np.ndarray, top: np.ndarray, feats: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Scores of all candidates after re-ranking the ``top`` ones by ``feats @ weights``:
+    the re-ranked stay above the rest, which keep their first-stage order."""
+    if len(top) == 0:
+        return fused
+    rescored = feats @ weights
+    scores = float(rescored.min()) - 1.0 + 0.5 * minmax(fused.astype(np.float64))
+    scores[top] = rescored
+    return scores
+
