@@ -169,6 +169,8 @@ def test_phone_width_and_weak_answer(app, browser):
     pg.wait_for_selector("#qa-question textarea", timeout=60_000)
     _ask(pg, "宠物狗办证需要什么手续?", 0)
     assert "文件中没有找到直接相关的条款" in pg.locator(".qa-warn").inner_text()
+    _ask(pg, "上海落户需要什么条件?", 1)  # a place no document covers: said, then what national rules say
+    assert "所收录文件中没有上海的文件" in pg.locator(".qa-warn").last.inner_text()
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 2, width  # no sideways scrolling on a phone
     pg.screenshot(path=str(ARTIFACTS / "weak-phone.png"), full_page=True)

@@ -61,7 +61,8 @@ def test_nested_numbering_path(seeds):
 
 def test_preamble_and_signoff_are_chunks(seeds):
     chunks = chunk_document(_docs(seeds)["002"])
-    assert chunks[0].kind == "preamble" and chunks[0].section == ()
+    assert [c.kind for c in chunks[:3]] == ["heading", "furniture", "preamble"]  # title, "分类:… 浏览:…", salutation
+    assert chunks[0].section == () and chunks[0].text.startswith("山东省城镇化工作领导小组办公室《关于印发")
     assert chunks[-1].kind == "signoff" and "2019年7月3日" in chunks[-1].text
 
 

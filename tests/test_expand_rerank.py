@@ -45,18 +45,19 @@ def test_features_measure_coverage_numbers_and_region():
     idf = {"落户": 2.0, "太原": 3.0}.get
     cands = [
         Candidate(frozenset({"落户", "太原"}), frozenset({"户籍"}), "太原落户10万人", "山西"),
-        Candidate(frozenset({"落户"}), frozenset(), "落户限制", "湖南"),
+        Candidate(frozenset({"落户"}), frozenset(), "落户限制", "湖南", "preamble"),
     ]
     sims = np.array([0.9, 0.7])
     f = features(
         "太原落户多少人", {"落户": 1.0, "太原": 1.0}, ["山西"], np.array([0.2, 0.8]), cands, lambda t: idf(t) or 0.0, sims
     )
-    fused, coverage, section, number, region, sentence = f.T
+    fused, coverage, section, number, region, sentence, body = f.T
     assert list(fused) == [0.0, 1.0]
     assert coverage[0] == 1.0 and abs(coverage[1] - 0.4) < 1e-6
     assert list(number) == [1.0, 0.0]  # asks for an amount; only the first states one
     assert list(region) == [1.0, 0.0] and list(section) == [0.0, 0.0]
     assert list(sentence) == [1.0, 0.0]
+    assert list(body) == [1.0, 0.0]  # a numbered clause, then a preamble
 
 
 def test_diversify_puts_each_named_region_first():
@@ -101,8 +102,10 @@ def test_title_is_taken_out_of_a_clause_that_restates_it():
 def test_reranker_sees_a_preamble_without_its_document_title(hashing_engine):
     r = hashing_engine.retriever
     chunks = hashing_engine.index.chunks
-    header = next(i for i, c in enumerate(chunks) if c.chunk_id == "001_5761e3c3252a412b.txt#0000")
-    goals = next(i for i, c in enumerate(chunks) if c.chunk_id == "001_5761e3c3252a412b.txt#0002")
-    assert "2029" in chunks[header].text  # the page header restates the title "…(2025—2029年)》政策解读"
-    assert "2029" not in r.candidate(header).tokens and "解读" in r.candidate(header).tokens  # breadcrumb stays
-    assert "2029" in r.candidate(header).heading_tokens and "2029" in r.candidate(goals).heading_tokens
+    # 004's opening: its title "国务院关于印发《…五年行动计划》的通知" heads the letter's preamble
+    opening = next(i for i, c in enumerate(chunks) if c.doc_id.startswith("004") and c.kind == "preamble")
+    goals = next(i for i, c in enumerate(chunks) if c.doc_id.startswith("004") and c.kind == "body")
+    assert "五年行动计划" in chunks[opening].text
+    assert "行动计划" not in r.candidate(opening).tokens and "印发" in r.candidate(opening).tokens  # the letter stays
+    assert "行动计划" in r.candidate(opening).heading_tokens and "行动计划" in r.candidate(goals).heading_tokens
+    assert r.candidate(opening).kind == "preamble" and r.candidate(goals).kind == "body"

@@ -163,8 +163,9 @@ def test_page_header_restating_the_title_is_not_the_answer(real_engine):
     # the scraped page header of 001 restates the document title (山西 … 2025—2029年); the
     # figure asked for is in 二、发展目标
     res = real_engine.retriever.search("山西到2029年常住人口城镇化率目标是多少?", k=3)
-    ids = [real_engine.index.chunks[int(i)].chunk_id for i in res.ids]
-    assert ids[0] == "001_5761e3c3252a412b.txt#0002", ids
+    first = real_engine.index.chunks[int(res.ids[0])]
+    assert first.doc_id.startswith("001") and first.section[0].startswith("二、发展目标"), first.chunk_id
+    assert "当前位置" not in first.text and res.status == "answered"
 
 
 def test_hybrid_beats_its_parts_and_the_full_pipeline_beats_hybrid(real_engine):
@@ -193,3 +194,32 @@ def test_int8_runtime_is_close_to_float(real_engine):
     a = int8.encode_documents(CHINESE)
     b = real_engine.encoder.encode_documents(CHINESE)
     assert np.min(np.sum(a * b, axis=1)) > 0.95
+
+
+def test_answer_status_says_what_the_documents_do_not_say(real_engine):
+    from qa.serve.answer import ask
+
+    r = real_engine.retriever
+    assert ask(r, "长沙保障性租赁住房有多少套?", k=3).status == "answered"
+    other = ask(r, "广州公租房怎么申请?", k=3)
+    assert other.status != "answered" and other.reasons[0].code == "place_not_covered"
+    assert {h.region for h in other.hits} == {"全国"}  # what national documents say
+    year = ask(r, "山东2030年城镇化率目标是多少?", k=3)
+    assert year.status != "answered" and any(x.code == "year_not_covered" for x in year.reasons)
+    off = ask(r, "个人所得税专项附加扣除标准是多少?", k=3)
+    assert off.status == "not_found" and off.reasons[-1].code == "topic_not_found"
+    figure = ask(r, "山西公积金贷款最高额度是多少钱?", k=3)
+    assert figure.status != "answered" and any(x.message == "文件没有给出具体数额" for x in figure.reasons)
+
+
+def test_page_furniture_is_never_an_answer_and_a_sign_off_only_when_asked(real_engine):
+    from qa.serve.answer import ask
+
+    r = real_engine.retriever
+    goals = ask(r, "山西2025年到2029年城镇化有什么目标?", k=5)
+    assert all(h.kind != "furniture" for h in goals.hits)  # the scraped "当前位置:首页 > …" header was first before
+    assert any(h.section.startswith("二、发展目标") for h in goals.hits[:3])
+    issued = ask(r, "五年行动计划是哪天印发的?", k=3)
+    assert issued.hits[0].kind == "signoff" and "2024年7月28日" in issued.hits[0].text
+    assert issued.hits[0].citation.endswith("落款")
+    assert all(h.kind not in ("signoff", "contact") for h in ask(r, "城中村改造有什么要求?", k=5).hits)

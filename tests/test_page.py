@@ -123,3 +123,27 @@ def test_upload_is_for_administrators_and_switches_the_index(tmp_path):
     bad = tmp_path / "up" / "x.txt"
     bad.write_bytes(b"\x00\x00")
     assert page.upload([str(bad)], "boss").startswith("未上传")
+
+
+def test_a_followup_naming_another_place_searches_that_place(page):
+    assert retrieval_text("那湖南呢?", "外地人在太原落户需要什么条件?") == ("外地人在落户需要什么条件? 那湖南呢?", True)
+    t1 = page.answer("外地人在太原落户需要什么条件?", [], False, Filters(), 3)
+    t2 = page.answer("那湖南呢?", [t1], False, Filters(), 3)
+    assert t2.followup_of and {h.region for h in t2.answer.hits} <= {"湖南", "全国"}
+    t3 = page.answer("那广州呢?", [t1], False, Filters(), 3)
+    assert t3.answer.reasons[0].code == "place_not_covered" and {h.region for h in t3.answer.hits} == {"全国"}
+
+
+def test_comparison_of_named_places_shows_exactly_those_and_says_what_is_missing(page):
+    t = page.answer("山东和湖南对居住证分别怎么规定?", [], True, Filters(), 5)
+    assert [h.region for h in t.answer.hits] == ["山东", "湖南"]
+    assert t.answer.hits[0].mentions and not t.answer.hits[1].mentions  # the 湖南 file never mentions 居住证
+    assert any(r.code == "doc_silent" and "湖南" in r.message and "居住证" in r.message for r in t.answer.reasons)
+    t = page.answer("山东和广东对居住证分别怎么规定?", [], True, Filters(), 5)
+    assert [h.region for h in t.answer.hits] == ["山东"] and "广东" in t.answer.note
+
+
+def test_a_filtered_search_says_when_the_documents_are_silent(page):
+    t = page.answer("居住证怎么办理?", [], False, Filters(regions=("湖南",)), 3)
+    assert t.answer.status == "not_found" and "未提及居住证" in t.answer.note
+    assert all(not h.mentions for h in t.answer.hits)

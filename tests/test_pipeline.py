@@ -10,7 +10,7 @@ from qa.search import Filters
 from qa.search.candidates import gather
 from qa.search.filters import allowed_mask
 from qa.search.fusion import fuse, minmax
-from qa.search.judge import judge, unknown_share
+from qa.search.judge import Signals, on_topic, unknown_share
 from qa.search.rerank import rescore
 
 
@@ -90,18 +90,16 @@ def test_rescore_keeps_the_reranked_above_the_rest_in_their_old_order():
     assert rescore(fused, np.array([], dtype=np.int64), feats[:0], np.ones(2)).tolist() == fused.tolist()
 
 
-def test_judgement_needs_known_words_and_either_similarity_or_coverage():
-    terms = {"落户": 1.0, "条件": 1.0}
-
-    def idf(_t):
-        return 1.0
-
+def test_judgement_without_calibration_needs_known_words_and_either_similarity_or_coverage():
     kw = {"max_unknown": 0.67, "min_dense": 0.86, "min_coverage": 0.6}
-    assert judge(True, 0.90, terms, frozenset(), idf, 0.0, **kw).confident  # similar enough
-    assert judge(True, 0.50, terms, frozenset({"落户", "条件"}), idf, 0.0, **kw).confident  # covered
-    assert not judge(True, 0.50, terms, frozenset({"落户"}), idf, 0.0, **kw).confident  # neither
-    assert not judge(True, 0.95, terms, frozenset({"落户", "条件"}), idf, 0.7, **kw).confident  # words unknown
-    assert not judge(False, 0.95, terms, frozenset(), idf, 0.0, **kw).confident  # nothing found
+
+    def sig(dense, coverage, unknown):
+        return Signals(dense, coverage, unknown, 0.0, 0.0, 0.0, 0.0)
+
+    assert on_topic(sig(0.90, 0.0, 0.0), None, **kw)[0]  # similar enough
+    assert on_topic(sig(0.50, 1.0, 0.0), None, **kw)[0]  # covered
+    assert not on_topic(sig(0.50, 0.5, 0.0), None, **kw)[0]  # neither
+    assert not on_topic(sig(0.95, 1.0, 0.7), None, **kw)[0]  # words unknown
     assert unknown_share(["落户", "火星", "2024"], None, {"落户"}) == 0.5  # numbers do not count
 
 
@@ -109,4 +107,4 @@ def test_filters_that_allow_no_clause_give_an_empty_answer_not_an_error(hashing_
     from qa.serve.answer import ask
 
     ans = ask(hashing_engine.retriever, "落户条件", k=5, filters=Filters(regions=("湖南",), years=(2016,)))
-    assert ans.hits == [] and not ans.confident
+    assert ans.hits == [] and not ans.confident and ans.status == "not_found"

@@ -1,3 +1,6 @@
+from dataclasses import replace
+
+from qa.search.judge import Reason
 from qa.serve.answer import Answer, Hit
 from qa.serve.render import Turn, best_sentence, context_html, conversation_html, highlight, hit_html, mark_spans
 
@@ -15,7 +18,7 @@ def _w(term: str) -> float:
 
 
 def test_everything_from_documents_and_questions_is_escaped():
-    turn = Turn(EVIL, Answer(EVIL, [_hit(EVIL, title=EVIL, section=EVIL)], True, terms=("script", "img")))
+    turn = Turn(EVIL, Answer(EVIL, [_hit(EVIL, title=EVIL, section=EVIL)], "answered", terms=("script", "img")))
     out = conversation_html([turn], _w)
     assert "<script" not in out and "<img" not in out and "href" not in out
     assert "&lt;script&gt;" in out and "&lt;img src=x onerror=alert(2)&gt;" in out
@@ -48,16 +51,23 @@ def test_card_shows_full_citation_and_copy_button():
 
 
 def test_weak_answers_are_said_plainly_and_marked():
-    turn = Turn("问", Answer("问", [_hit("条款")], False, "文件中没有找到直接相关的条款"))
-    out = conversation_html([turn], _w)
+    reason = Reason("topic_not_found", "文件中没有找到直接相关的条款")
+    out = conversation_html([Turn("问", Answer("问", [_hit("条款")], "not_found", (reason,)))], _w)
     assert "文件中没有找到直接相关的条款" in out and "qa-weak-hit" in out and "相关性弱" in out
+    partial = Answer("问", [_hit("条款")], "partial", (Reason("detail_not_stated", "文件没有给出具体数额"),))
+    out = conversation_html([Turn("问", partial)], _w)
+    assert "部分回答：文件没有给出具体数额" in out and "qa-weak-hit" not in out
+    silent = Answer(
+        "问", [replace(_hit("条款"), mentions=False)], "partial", (Reason("doc_silent", "所收录的湖南文件未提及居住证"),)
+    )
+    assert "未提及" in conversation_html([Turn("问", silent, compare=True)], _w)
 
 
 def test_compare_turn_is_laid_out_side_by_side_and_messages_shown():
-    turn = Turn("问", Answer("问", [_hit("甲"), _hit("乙")], True), compare=True)
+    turn = Turn("问", Answer("问", [_hit("甲"), _hit("乙")], "answered"), compare=True)
     assert "<div class='qa-compare'>" in conversation_html([turn], _w)
     assert "请先输入" in conversation_html([Turn("", None, "请先输入一个问题")], _w)
-    long = Turn("问", Answer("问", [_hit("甲")], True, truncated=True))
+    long = Turn("问", Answer("问", [_hit("甲")], "answered", truncated=True))
     assert "问题太长" in conversation_html([long], _w)
 
 

@@ -87,7 +87,10 @@ def measure(model: str, settings: Settings, workdir: Path) -> dict[str, object]:
     shipped = engine.retriever.config
     evals = {}
     for split in SPLITS:
-        r = run_variant(engine.retriever, [q for q in questions if q.split == split], rel, "hybrid", shipped, "full")
+        qs = [q for q in questions if q.split == split]
+        if not qs:
+            continue
+        r = run_variant(engine.retriever, qs, rel, "hybrid", shipped, "full")
         evals[split] = {"hit@1": r.metrics["hit_rate@1"], "mrr@10": r.metrics["mrr@10"], "no_match_recall": r.no_answer["recall"]}
     vectors = current_path(index_root(engine.settings, timed)) / "vectors.npy"
     return {

@@ -63,11 +63,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     }
     if args.cv:
         log("cross-validation by document:")
-        payload["cross_validation"] = cross_validate(engine, questions, rel, log)
+        dev = [q for q in questions if q.split != "fresh"]  # the fresh split is never tuned on, not even here
+        payload["cross_validation"] = cross_validate(engine, dev, rel, log)
     if args.report:
         if args.retriever != "all":
             log("note: --report compares every variant; ignoring --retriever")
             results = _run_all(retriever, questions, rel, variants(shipped))
+        from qa.eval.tune import risk_coverage
+
+        payload["risk_coverage"] = {
+            split: risk_coverage(retriever, [q for q in questions if q.split == split], rel, shipped) for split in results
+        }
         write_report(report_dir, payload, results)
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -97,7 +103,7 @@ def _run_all(retriever, questions, rel, chosen) -> dict:
 
 
 def _print_summary(payload: dict, results: dict, names: list[str], report_dir: Path | None) -> None:
-    from qa.eval.report import style_table, text_table
+    from qa.eval.report import kind_table, style_table, text_table
 
     n, n_ans = payload["questions"], payload["answerable"]
     print(f"model: {payload['model']}; {n} questions ({n_ans} answerable), halves: {', '.join(results)}")
@@ -107,6 +113,8 @@ def _print_summary(payload: dict, results: dict, names: list[str], report_dir: P
     print()
     for name in [n for n in ("hybrid", "full") if n in names] or names[:1]:
         print(style_table(results, name))
+    print()
+    print(kind_table(results, "full" if "full" in names else names[0]))
     print(f"\nquery latency p95, new question, full pipeline: {payload['latency_p95_ms']} ms")
     if report_dir is not None:
         print(f"report: {report_dir / 'eval.md'}")

@@ -18,7 +18,7 @@ from qa.engine import Engine
 from qa.ingest.normalize import normalize_query
 from qa.search import Index
 
-SPLITS = ("tune", "held")
+SPLITS = ("tune", "held", "fresh")
 
 
 @dataclass(frozen=True)
@@ -33,26 +33,47 @@ class Question:
     question: str
     style: str
     gold: tuple[Gold, ...]
-    split: str = "tune"  # "tune" (weights may be chosen on it) or "held" (only measured)
+    split: str = "tune"  # "tune" (weights may be chosen on it), "held" or "fresh" (only measured)
+    kind: str = ""  # for an unanswerable question: other_place, figure, year, topic
+    lang: str = "zh-Hans"  # zh-Hans, zh-Hant or en
 
     @property
     def answerable(self) -> bool:
         return bool(self.gold)
 
 
-def default_set_path() -> Path:
-    return Path(str(resources.files("qa.eval") / "data" / "dev.jsonl"))
+def default_set_paths() -> list[Path]:
+    """The development set (tune and held halves) and the fresh split, written after the
+    weights and word lists it measures were frozen."""
+    data = resources.files("qa.eval") / "data"
+    return [Path(str(data / name)) for name in ("dev.jsonl", "fresh.jsonl") if (data / name).is_file()]
 
 
 def load_questions(path: Path | None = None) -> list[Question]:
-    path = path or default_set_path()
+    out = []
+    for p in [path] if path else default_set_paths():
+        out.extend(_read(p))
+    return out
+
+
+def _read(path: Path) -> list[Question]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         o = json.loads(line)
         gold = tuple(Gold(g["doc"], g["phrase"]) for g in o.get("gold", []))
-        out.append(Question(o["id"], o["question"], o.get("style", "natural"), gold, o.get("split", "tune")))
+        out.append(
+            Question(
+                o["id"],
+                o["question"],
+                o.get("style", "natural"),
+                gold,
+                o.get("split", "tune"),
+                o.get("kind", ""),
+                o.get("lang", "zh-Hans"),
+            )
+        )
     return out
 
 

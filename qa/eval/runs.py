@@ -6,13 +6,16 @@ import statistics
 import time
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ranx import Qrels, Run, evaluate
 
 from qa.eval.dataset import Question
+from qa.ingest.kinds import CONTACT, FURNITURE, SIGNOFF
+from qa.ingest.normalize import normalize_query
 from qa.measure import percentile
 from qa.search import Mode, RetrievalConfig, Retriever
+from qa.search.asks import read_question
 
 METRICS = ["hit_rate@1", "hit_rate@3", "hit_rate@5", "hit_rate@10", "mrr@10", "ndcg@10"]
 LABELS = {
@@ -54,6 +57,9 @@ class RunResult:
     no_answer: dict[str, float]
     multi_doc_coverage: float
     per_question: dict[str, list[str]]
+    no_answer_by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    furniture_top5: int = 0  # questions with page furniture among the first five
+    part_first_unasked: int = 0  # questions whose first clause is a sign-off or contact block they did not ask for
 
 
 def _metrics(qrels: dict, run: dict) -> dict[str, float]:
@@ -78,11 +84,16 @@ def run_variant(
     run: dict[str, dict[str, float]] = {}
     ranked: dict[str, list[str]] = {}
     flagged: dict[str, bool] = {}
+    furniture = unasked = 0
     for q in questions:
         res = retriever.search(q.question, k=k, mode=mode, config=config)
         ids = [index.chunks[int(i)].chunk_id for i in res.ids]
         ranked[q.qid] = ids
-        flagged[q.qid] = not res.confident
+        flagged[q.qid] = not res.confident  # partial or not_found
+        kinds = [index.chunks[int(i)].kind for i in res.ids]
+        furniture += FURNITURE in kinds[:5]
+        asked = read_question(normalize_query(q.question)).kinds
+        unasked += bool(kinds) and kinds[0] in (SIGNOFF, CONTACT) and kinds[0] not in asked
         run[q.qid] = {cid: float(k - r) for r, cid in enumerate(ids)}  # rank-based: no ties
     answerable = [q for q in questions if q.answerable and rel[q.qid]]
     qrels_all = {q.qid: {c: 1 for c in rel[q.qid]} for q in answerable}
@@ -102,13 +113,22 @@ def run_variant(
         "recall": round(tp / len(unans), 4) if unans else 0.0,
         "answerable_flagged": round(fp / len(answerable), 4) if answerable else 0.0,
     }
+    by_kind: dict[str, dict[str, float]] = {}
+    for kind in sorted({q.kind for q in unans}):
+        qs = [q for q in unans if q.kind == kind]
+        by_kind[kind] = {"n": len(qs), "flagged": round(sum(flagged[q.qid] for q in qs) / len(qs), 4)}
+    for lang in sorted({q.lang for q in questions}):
+        qs = [q for q in answerable if q.lang == lang]
+        if qs:
+            by_kind[f"answerable {lang}"] = {"n": len(qs), "flagged": round(sum(flagged[q.qid] for q in qs) / len(qs), 4)}
     cover = []
     for q in answerable:
         if q.style == "multi_doc":
             docs = {g.doc for g in q.gold}
             top5 = {cid.split("#")[0] for cid in ranked[q.qid][:5]}
             cover.append(len(docs & top5) / len(docs))
-    return RunResult(name or mode, metrics, by_style, no_answer, round(statistics.mean(cover), 4) if cover else 0.0, ranked)
+    multi = round(statistics.mean(cover), 4) if cover else 0.0
+    return RunResult(name or mode, metrics, by_style, no_answer, multi, ranked, by_kind, furniture, unasked)
 
 
 def latency_p95(retriever: Retriever, questions: list[Question], config: RetrievalConfig) -> float:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
+
 from qa.engine import Engine
 from qa.eval.dataset import Question
 from qa.eval.runs import RunResult, run_variant
 from qa.search import RetrievalConfig, Retriever
+from qa.search.judge import SIGNALS
 from qa.search.rerank import FEATURES
+from qa.search.retrieve import Results
 
 
 def _objective(r: RunResult) -> tuple[float, float]:
@@ -46,43 +50,88 @@ def tune(
                     cfg, current = trial, s
         log(f"re-ranker weights {dict(cfg.rerank_weights)} → {current}")
     cfg = replace(cfg, diversify=True)
-    return calibrate_no_match(retriever, questions, cfg)
+    return calibrate_judgement(retriever, questions, cfg)
 
 
-def calibrate_no_match(
-    retriever: Retriever, questions: list[Question], cfg: RetrievalConfig, max_wrong: float = 0.05
+def judged(retriever: Retriever, questions: list[Question], cfg: RetrievalConfig) -> list[tuple[Question, Results]]:
+    """Every question searched once with ``cfg``: its results and judgement."""
+    return [(q, retriever.search(q.question, k=5, config=cfg)) for q in questions]
+
+
+def on_topic_label(q: Question) -> int | None:
+    """What the calibrated judgement learns: is the question about something the documents
+    treat? Answerable questions are, those about another topic are not. Questions about
+    another place, year or figure are left out: the rules of ``qa.search.scope`` judge them."""
+    if q.answerable:
+        return 1
+    return None if q.kind in ("other_place", "year", "figure") else 0
+
+
+def calibrate_judgement(
+    retriever: Retriever, questions: list[Question], cfg: RetrievalConfig, max_wrong: float = 0.03
 ) -> RetrievalConfig:
-    """Thresholds that flag the most unanswerable questions while flagging at most
-    ``max_wrong`` of the answerable ones (on ``questions``)."""
-    feats = []
-    for q in questions:
-        r = retriever.search(q.question, k=1, config=cfg)
-        feats.append((q.answerable, r.top_dense, r.coverage, r.unknown))
-    unans = [f for f in feats if not f[0]]
-    ans = [f for f in feats if f[0]]
-    best = (-1.0, 0.0, cfg.no_match_unknown, cfg.no_match_dense, cfg.no_match_coverage)
-    for tu in (0.34, 0.4, 0.5, 0.6, 0.67, 0.75, 1.01):
-        for td in [x / 200 for x in range(150, 191)]:
-            for tc in (0.0, 0.2, 0.25, 0.34, 0.4, 0.5, 0.6, 0.67, 0.75, 0.8, 1.01):
+    """Fit the judgement's logistic model on ``questions`` (the tuning half), then take the
+    threshold from its risk–coverage curve: the one that flags the most unanswerable
+    questions while at most ``max_wrong`` of the answerable ones end up not ``answered``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
-                def flag(f, tu=tu, td=td, tc=tc) -> bool:
-                    return f[3] >= tu or (f[1] < td and f[2] < tc)
+    rows = judged(retriever, questions, replace(cfg, judge_weights={}))
+    train = [(q, res) for q, res in rows if on_topic_label(q) is not None]
+    x = np.array([[res.judgement.signals.get(n) for n in SIGNALS] for _, res in train])
+    y = np.array([on_topic_label(q) for q, _ in train])
+    if len(set(y.tolist())) < 2:  # nothing to tell apart: keep the judgement as it is
+        return cfg
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(x), y)
+    # fold the scaling into the weights, so serving needs only numpy: w·(x−μ)/σ + b
+    w = model.coef_[0] / scaler.scale_
+    bias = float(model.intercept_[0] - np.sum(model.coef_[0] * scaler.mean_ / scaler.scale_))
+    weights = {n: round(float(v), 6) for n, v in zip(SIGNALS, w, strict=True)}
+    calibrated = replace(cfg, judge_weights=weights, judge_bias=round(bias, 6))
+    cal = calibrated.calibration()
+    probs = np.array([cal.probability(res.judgement.signals) for _, res in rows])
+    ruled = np.array([any(r.code != "topic_not_found" for r in res.reasons) for _, res in rows])  # rule reasons stand anyway
+    answerable = np.array([q.answerable for q, _ in rows])
+    options = []
+    for t in np.unique(np.concatenate([probs, [0.0]])):
+        flagged = ruled | (probs < t)
+        wrong = float(flagged[answerable].mean()) if answerable.any() else 0.0
+        recall = float(flagged[~answerable].mean()) if (~answerable).any() else 0.0
+        options.append((wrong <= max_wrong, recall if wrong <= max_wrong else -wrong, float(t)))
+    _, _, threshold = max(options)  # the most recall within the bound; else the fewest answerable flagged
+    return replace(calibrated, judge_threshold=round(threshold, 6))
 
-                recall = sum(map(flag, unans)) / max(1, len(unans))
-                wrong = sum(map(flag, ans)) / max(1, len(ans))
-                if wrong <= max_wrong and (recall, -wrong) > (best[0], -best[1]):
-                    best = (recall, wrong, tu, td, tc)
-    return replace(cfg, no_match_unknown=best[2], no_match_dense=best[3], no_match_coverage=best[4])
+
+def risk_coverage(retriever: Retriever, questions: list[Question], rel: dict[str, set[str]], cfg: RetrievalConfig) -> dict:
+    """The judgement's trade-off at every threshold: coverage = share of questions answered
+    outright, risk = share of those whose first clause is not a right one (or that no
+    document answers). The chosen threshold is one point of it."""
+    cal = cfg.calibration()
+    points = []
+    for q, res in judged(retriever, questions, cfg):
+        p = cal.probability(res.judgement.signals) if cal else float(res.confident)
+        ruled = any(r.code != "topic_not_found" for r in res.reasons)
+        first = retriever.index.chunks[int(res.ids[0])].chunk_id if res.ids.size else ""
+        wrong = not q.answerable or first not in rel.get(q.qid, set())
+        points.append((p, ruled, wrong))
+    curve = []
+    for t in sorted({p for p, _, _ in points} | {0.0, 1.01}):
+        answered = [w for p, r, w in points if p >= t and not r]
+        curve.append((round(len(answered) / len(points), 4), round(sum(answered) / len(answered), 4) if answered else 0.0, t))
+    return {"curve": curve, "threshold": cfg.judge_threshold}
 
 
 def cross_validate(
     engine: Engine, questions: list[Question], rel: dict[str, set[str]], log: Callable[[str], None] = print
 ) -> list[dict]:
-    """Tune on the questions about four documents, measure on those about the fifth."""
+    """Tune on the questions about four documents, measure on those about the fifth (the
+    unanswerable questions of the tuning half, about no document, train every fold's judgement)."""
     retriever = engine.retriever
     rows = []
+    unanswerable = [q for q in questions if not q.answerable and q.split == "tune"]
     for doc in sorted(d.doc_id for d in engine.report.documents):
-        train = [q for q in questions if q.answerable and doc not in {g.doc for g in q.gold}]
+        train = [q for q in questions if q.answerable and doc not in {g.doc for g in q.gold}] + unanswerable
         test = [q for q in questions if q.answerable and doc in {g.doc for g in q.gold}]
         if not test:
             continue

@@ -23,10 +23,11 @@ import itertools
 import re
 from dataclasses import dataclass, field, replace
 
+from qa.ingest.kinds import BODY, HEADING, PREAMBLE, SIGNOFF, line_kinds
 from qa.ingest.read import Document
 from qa.text import DATE_CN, DATE_ISO, HAN, SENTENCE_END, SPLIT_AFTER_SENTENCE
 
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4  # 4: chunks carry their kind (qa.ingest.kinds)
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -87,7 +88,7 @@ class Chunk:
     end: int
     orig_start: int  # offsets into the original text as written
     orig_end: int
-    kind: str  # "clause", "preamble", "signoff", "part"
+    kind: str  # qa.ingest.kinds: body, heading, preamble, signoff, contact, furniture
     part: int = 1
     parts: int = 1
 
@@ -211,7 +212,7 @@ def _segments(text: str, markers: list[_Marker]) -> list[_Segment]:
     segs: list[_Segment] = []
     first = markers[0].start if markers else len(text)
     if text[:first].strip():
-        segs.append(_Segment(0, first, (), "preamble"))
+        segs.extend(_by_line_kind(text, 0, first))
     elif first > 0 and markers:
         markers[0] = _Marker(markers[0].kind, 0, markers[0].number, markers[0].heading)
     stack: list[_Marker] = []
@@ -225,18 +226,41 @@ def _segments(text: str, markers: list[_Marker]) -> list[_Segment]:
             # a "——" principle is one paragraph; what follows it returns to the parent
             nl = text.find("\n", mk.start, end)
             if nl != -1 and text[nl:end].strip():
-                segs.append(_Segment(mk.start, nl, path, "clause", mk))
-                segs.append(_Segment(nl, end, path[:-1], "clause"))
+                segs.append(_Segment(mk.start, nl, path, BODY, mk))
+                segs.append(_Segment(nl, end, path[:-1], BODY))
                 stack.pop()
                 continue
-        segs.append(_Segment(mk.start, end, path, "clause", mk))
+        segs.append(_Segment(mk.start, end, path, BODY, mk))
     if segs:
         last = segs[-1]
         so = _signoff_start(text, last.start, last.end)
         if so is not None and so > last.start and text[last.start : so].strip():
             segs[-1] = _Segment(last.start, so, last.path, last.kind, last.marker)
-            segs.append(_Segment(so, last.end, (), "signoff"))
+            segs.extend(_by_line_kind(text, so, last.end, default=SIGNOFF))
     return segs
+
+
+def _by_line_kind(text: str, start: int, end: int, default: str = PREAMBLE) -> list[_Segment]:
+    """Cut the text around the clauses into runs of lines of one kind (``qa.ingest.kinds``):
+    a title, a preamble, a sign-off, a contact block, page furniture."""
+    lines = text[start:end].split("\n")
+    kinds = line_kinds(lines)
+    if default != PREAMBLE:
+        kinds = [default if k == PREAMBLE else k for k in kinds]
+    # a line too short to be anything on its own ("附件") goes with the next run
+    for i in range(len(lines) - 2, -1, -1):
+        if 0 < len(lines[i].strip()) < 4 and kinds[i] in (PREAMBLE, HEADING):
+            kinds[i] = kinds[i + 1]
+    segs: list[_Segment] = []
+    pos = start
+    for line, kind in zip(lines, kinds, strict=True):
+        nxt = min(pos + len(line) + 1, end)
+        if segs and segs[-1].kind == kind:
+            segs[-1] = _Segment(segs[-1].start, nxt, (), kind)
+        else:
+            segs.append(_Segment(pos, nxt, (), kind))
+        pos = nxt
+    return [s for s in segs if s.end > s.start]
 
 
 def _merge_small(text: str, segs: list[_Segment], min_chars: int) -> list[_Segment]:
@@ -253,7 +277,7 @@ def _merge_small(text: str, segs: list[_Segment], min_chars: int) -> list[_Segme
         if heading_only and seg is not segs[-1]:
             carry = seg
             continue
-        if len(body) < min_chars and out and seg.kind != "signoff" and not heading_only:
+        if len(body) < min_chars and out and seg.kind == out[-1].kind == BODY and not heading_only:
             prev = out[-1]
             out[-1] = _Segment(prev.start, seg.end, prev.path, prev.kind, prev.marker)
             continue

@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.ingest import CHUNKER_VERSION, Chunk, Document, chunk_document
+from qa.ingest.kinds import CONTACT, HEADING, SIGNOFF
 from qa.models import Encoder
+from qa.search import dictionary
 from qa.search.index import SCHEMA_VERSION, DocInfo, Manifest, corpus_hash, current_path
 from qa.search.lexical import LexicalIndex
 from qa.search.stores import StoreSpec, Written, writer_for
@@ -35,12 +37,18 @@ from qa.search.tokens import tokenize
 from qa.text import sentences
 
 log = logging.getLogger(__name__)
+ASKED_ONLY = (SIGNOFF, CONTACT, HEADING)
 _LIBRARIES = ("faiss-cpu", "sentence-transformers", "torch", "transformers", "bm25s", "jieba", "numpy")
 _LIBRARIES += ("onnxruntime", "onnx", "pymilvus", "milvus-lite")
 
 
-def embed_text(chunk: Chunk) -> str:
-    """What the encoder sees for a clause: the headings above it, then the clause itself."""
+def embed_text(chunk: Chunk, title: str = "") -> str:
+    """What the encoder (and BM25) sees for a clause: the headings above it, then the clause.
+
+    A sign-off, contact block or lone heading says little by itself ("国务院 2024年7月28日"):
+    it is seen under its document's title, so "五年行动计划是哪天印发的?" finds it."""
+    if chunk.kind in ASKED_ONLY and title:
+        return f"{title} {chunk.text}"
     context = chunk.section
     if context and chunk.text.startswith(context[-1].rstrip("…")):
         context = context[:-1]  # the clause starts with its own heading already
@@ -66,7 +74,8 @@ class BuildPlan:
 
 def plan(docs: list[Document], fingerprint: str) -> BuildPlan:
     chunks = [c for doc in docs for c in chunk_document(doc)]
-    texts = [embed_text(c) for c in chunks]
+    titles = {d.doc_id: d.title for d in docs}
+    texts = [embed_text(c, titles[c.doc_id]) for c in chunks]
     sent_texts: list[str] = []
     sent_owner: list[int] = []
     for pos, c in enumerate(chunks):
@@ -229,7 +238,9 @@ def build_index(
     try:
         # token lists are produced one clause at a time: held all at once they would cost
         # gigabytes at a million clauses (a Milvus store gets them again, tokenized anew)
-        LexicalIndex.build(tokenize(t) for t in p.texts).save(tmp / "lexical")
+        lexical = LexicalIndex.build(tokenize(t) for t in p.texts)
+        lexical.save(tmp / "lexical")
+        dictionary.save(dictionary.build(lexical, lexical.df), tmp)
         stored = writer.write(tmp, build_id, v.clauses, lambda: (tokenize(t) for t in p.texts), [c.doc_id for c in p.chunks])
         write(tmp, p, v, encoder, spec, stored, time.perf_counter() - t0)
         final = root / f"index-{build_id}"

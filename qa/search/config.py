@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import BadInput
+from qa.search.judge import SIGNALS, Calibration
 from qa.search.rerank import FEATURES
 
 SHIPPED = "retrieval.json"
@@ -34,6 +35,8 @@ class RetrievalConfig:
     # expansion: BM25 weight of the added terms relative to the question's own words
     expand: bool = True
     expansion_weight: float = 0.5
+    english_glossary: bool = True  # an English question's policy phrases, from the reviewed glossary
+    english_dictionary: bool = True  # its other words, through CC-CEDICT (qa.search.dictionary)
     # re-ranking: a weighted sum of features over the top ``rerank_depth`` candidates
     rerank: bool = True
     rerank_depth: int = 30
@@ -47,11 +50,22 @@ class RetrievalConfig:
     no_match_unknown: float = 1.01
     no_match_dense: float = 0.86
     no_match_coverage: float = 0.5
+    # the calibrated judgement that replaces those thresholds once chosen (qa.search.judge):
+    # logistic weights keyed by signal name, bias, and the accepted probability
+    judge_weights: Mapping[str, float] = field(default_factory=dict)
+    judge_bias: float = 0.0
+    judge_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         unknown = set(self.rerank_weights) - set(FEATURES)
         if unknown:
             raise BadInput(f"unknown re-ranker features {sorted(unknown)}; known: {list(FEATURES)}")
+        unknown = set(self.judge_weights) - set(SIGNALS)
+        if unknown:
+            raise BadInput(f"unknown judgement signals {sorted(unknown)}; known: {list(SIGNALS)}")
+
+    def calibration(self) -> Calibration | None:
+        return Calibration(dict(self.judge_weights), self.judge_bias, self.judge_threshold) if self.judge_weights else None
 
     def weight_vector(self) -> np.ndarray:
         """The re-ranker weights in the order of ``FEATURES``."""
@@ -63,7 +77,7 @@ class RetrievalConfig:
         unknown = set(data) - known
         if unknown:
             raise BadInput(f"unknown retrieval settings {sorted(unknown)}")
-        return cls(**{k: (dict(v) if k == "rerank_weights" else v) for k, v in data.items()})
+        return cls(**{k: (dict(v) if k in ("rerank_weights", "judge_weights") else v) for k, v in data.items()})
 
     @classmethod
     def load(cls, path: Path | None = None) -> RetrievalConfig:

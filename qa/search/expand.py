@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from qa.search.dictionary import EnglishDictionary
 from qa.search.tokens import tokenize
 from qa.text import is_english
 
@@ -48,9 +49,15 @@ def _load(name: str) -> dict[str, tuple[str, ...]]:
 class Expander:
     """Looks a normalized question up in the thesaurus and the English glossary."""
 
-    def __init__(self, thesaurus: dict[str, tuple[str, ...]], glossary: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        thesaurus: dict[str, tuple[str, ...]],
+        glossary: dict[str, tuple[str, ...]],
+        dictionary: EnglishDictionary | None = None,
+    ) -> None:
         self.thesaurus = thesaurus
         self.glossary = glossary
+        self.dictionary = dictionary
         phrases = sorted(glossary, key=len, reverse=True)
         self._en = re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b") if phrases else None
 
@@ -59,14 +66,25 @@ class Expander:
     def default(cls) -> Expander:
         return cls(_load("thesaurus.tsv"), _load("glossary_en.tsv"))
 
-    def expand(self, query: str) -> Expansion:
+    def with_dictionary(self, dictionary: EnglishDictionary | None) -> Expander:
+        return Expander(self.thesaurus, self.glossary, dictionary)
+
+    def expand(self, query: str, glossary: bool = True, dictionary: bool = True) -> Expansion:
+        """Policy terms for ``query``: the thesaurus's, and for an English question the
+        glossary's and then the dictionary's for the words no glossary phrase took."""
         terms: list[str] = []
         matched: list[str] = []
         english = is_english(query)
-        if english and self._en is not None:
+        rest = query.lower()
+        if english and glossary and self._en is not None:
             for m in self._en.finditer(query.lower()):
                 terms.extend(self.glossary[m.group(1)])
                 matched.append(m.group(1))
+            rest = self._en.sub(" | ", rest)  # a phrase the glossary took is not looked up again
+        if english and dictionary and self.dictionary is not None:
+            for phrase, words in self.dictionary.lookup(rest):
+                terms.extend(words)
+                matched.append(phrase)
         tokens = set(tokenize(query))
         for word, mapped in self.thesaurus.items():
             # one-character words only as whole tokens: "地" must not fire inside "外地"

@@ -10,6 +10,7 @@ Layout under the embeddings folder::
         vectors.npy     float32, L2-normalized, one row per clause (memory-mapped)
         dense.faiss     FAISS IVF index, only above FLAT_MAX clauses (qa.search.stores)
         lexical/        BM25 over the clauses' jieba tokens (qa.search.lexical, memory-mapped)
+        english.tsv     English glosses of the corpus's words, from CC-CEDICT (qa.search.dictionary)
         sentences.npy   float32, one row per sentence of every clause (for re-ranking)
         sentences.jsonl the clause each sentence belongs to, and its content hash
 
@@ -32,10 +33,11 @@ import numpy as np
 from qa.errors import IndexNotReady
 from qa.ingest import CHUNKER_VERSION, Chunk, Document
 from qa.models import Encoder
+from qa.search import dictionary
 from qa.search.lexical import LexicalIndex
 from qa.search.stores import Store, StoreSpec, open_store
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: english.tsv
 CURRENT = "index"
 
 
@@ -91,6 +93,7 @@ class Index:
     originals: dict[str, str]  # chunk_id -> clause text as written, where it differs from the normalized text
     sentence_vectors: np.ndarray  # one row per sentence, grouped by clause
     sentence_owner: np.ndarray  # clause position of each sentence row
+    english: dict[str, tuple[str, ...]]  # English gloss -> corpus words (qa.search.dictionary)
 
     def original(self, chunk: Chunk) -> str:
         """The clause as written in the source."""
@@ -146,6 +149,7 @@ def load_index(root: Path, store: StoreSpec | None = None) -> Index:
         spec = store if store is not None and store.name == m.store else StoreSpec.parse(m.store)
         opened = open_store(spec, base, vectors, m.index_type, m.collection)
         lexical = LexicalIndex.load(base / "lexical")
+        english = dictionary.load(base)
         sent_vectors = np.load(base / "sentences.npy", mmap_mode="r")
         sent_owner = np.array(
             [json.loads(line)["chunk"] for line in (base / "sentences.jsonl").read_text(encoding="utf-8").splitlines()],
@@ -162,4 +166,4 @@ def load_index(root: Path, store: StoreSpec | None = None) -> Index:
     if len(chunks) != len(vectors) or lexical.n != len(chunks) or len(sent_vectors) != len(sent_owner):
         raise IndexNotReady(f"index in {base} is inconsistent; run: qa index --rebuild")
     docs = {d.doc_id: d for d in m.documents}
-    return Index(base.resolve(), m, chunks, vectors, opened, lexical, docs, originals, sent_vectors, sent_owner)
+    return Index(base.resolve(), m, chunks, vectors, opened, lexical, docs, originals, sent_vectors, sent_owner, english)

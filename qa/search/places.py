@@ -1,40 +1,29 @@
-"""Places a question names, mapped to the regions documents are filed under.
+"""Places a question names, as the regions documents are filed under (a province, or 全国).
 
-The gazetteer ``qa/search/data/places.tsv`` maps place names (provincial capitals,
-larger cities, 国务院 …) to a province or 全国; a province's own name maps to itself.
+Names come from the gazetteer (``qa.search.gazetteer``): every province, city and county,
+and 国务院/全国 for the nation. A region a question names may have no document at all
+(广州 → 广东); ``covered`` says which of them the corpus holds.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
-from importlib import resources
+from collections.abc import Iterable, Sequence
+
+from qa.search.gazetteer import NATIONAL, Place, places_in
 
 
-@functools.lru_cache(maxsize=1)
-def places() -> dict[str, str]:
-    table: dict[str, str] = {}
-    text = (resources.files("qa.search") / "data" / "places.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, region = line.partition("\t")
-            table[name.strip()] = region.strip()
-    return table
-
-
-def regions_named(query: str, known_regions: Sequence[str]) -> list[str]:
-    """Regions the question names, by place name or province name, in order of mention."""
-    found: list[tuple[int, str]] = []
-    for name, region in places().items():
-        i = query.find(name)
-        if i != -1:
-            found.append((i, region))
-    for region in known_regions:
-        i = query.find(region)
-        if region and i != -1:
-            found.append((i, region))
+def regions_named(query: str, known_regions: Sequence[str] = ()) -> list[str]:
+    """Regions the question names, by place name or province name, in order of mention
+    (``known_regions``: the corpus's own region names, matched as written too)."""
+    found = [(query.lower().find(p.name.lower()), p.province) for p in places_in(query)]
+    found += [(query.find(r), r) for r in known_regions if r and r in query]
     out: list[str] = []
     for _, r in sorted(found):
         if r not in out:
             out.append(r)
     return out
+
+
+def uncovered(places: Iterable[Place], covered: set[str]) -> list[Place]:
+    """The places whose region no document covers (the nation is always covered by a national document)."""
+    return [p for p in places if p.province != NATIONAL and p.province not in covered]

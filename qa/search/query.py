@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.ingest.normalize import normalize_query
+from qa.search.asks import Asks, read_question
 from qa.search.expand import Expander, Expansion
+from qa.search.gazetteer import Place, places_in
 from qa.search.places import regions_named
 from qa.search.stores import TermGroups
 from qa.search.tokens import tokenize
@@ -21,7 +23,9 @@ class Query:
     groups: TermGroups  # BM25 term groups with their weights
     terms: dict[str, float]  # words counted for coverage, with their weights
     regions: list[str]  # regions the question names
+    places: list[Place]  # the places it names (gazetteer), covered by a document or not
     dense_text: str  # what the encoder sees
+    asks: Asks  # what it asks for: kinds of chunk, details, years
 
     @property
     def empty(self) -> bool:
@@ -34,11 +38,12 @@ def prepare(
     known_regions: Sequence[str],
     expansion_weight: float,
     coverage_expansion_weight: float,
+    english: tuple[bool, bool] = (True, True),
 ) -> Query:
-    """``expander`` None: the question's own words only."""
+    """``expander`` None: the question's own words only; ``english``: use the glossary, the dictionary."""
     text = normalize_query(question)
     tokens = tokenize(text)
-    exp = expander.expand(text) if expander is not None and text else None
+    exp = expander.expand(text, *english) if expander is not None and text else None
     extra = [t for t in tokenize(" ".join(exp.terms)) if t not in tokens] if exp else []
     terms = {t: 1.0 for t in tokens if len(t) > 1 or not t.isascii()}  # one Latin letter says nothing
     for t in extra:
@@ -51,5 +56,7 @@ def prepare(
         groups=[(tokens, 1.0), (extra, expansion_weight)],
         terms=terms,
         regions=regions_named(text, known_regions),
+        places=places_in(text),
         dense_text=exp.text_for_dense(text) if exp else text,
+        asks=read_question(text),
     )

@@ -13,7 +13,9 @@ Features of a clause for a question (each in [0, 1]):
   (太原 → 山西, 国务院 → 全国; ``qa.search.places``);
 - ``sentence``: the dense similarity of the clause's best-matching sentence, min-max
   normalized over the candidates (a long clause is judged by its best sentence, not
-  by its average).
+  by its average);
+- ``body``: the chunk is a numbered clause, not a document's preamble, title or
+  sign-off (``qa.ingest.kinds``), which restate the document's subject in general words.
 
 The score is a weighted sum (``rescore``); the weights, keyed by feature name, are
 chosen on the tuning half of the development set (``qa eval --tune``).
@@ -30,7 +32,7 @@ import numpy as np
 from qa.search.fusion import minmax
 from qa.text import NUMBER
 
-FEATURES = ("fused", "coverage", "section", "number", "region", "sentence")
+FEATURES = ("fused", "coverage", "section", "number", "region", "sentence", "body")
 _ASKS_AMOUNT = re.compile(r"多少|几|比例|百分之|哪年|哪一年|哪天|什么时候|何时|多久|how many|how much|when|what year|rate")
 
 
@@ -40,6 +42,7 @@ class Candidate:
     heading_tokens: frozenset[str]  # its section path and document title
     text: str  # the clause, its document's title taken out (``without_title``)
     region: str
+    kind: str = "body"  # qa.ingest.kinds
 
 
 _QUOTED = re.compile(r"《([^》]+)》")
@@ -98,6 +101,7 @@ def features(
                 number,
                 1.0 if regions and c.region in regions else 0.0,
                 (bs - s_lo) / (s_hi - s_lo) if s_hi > s_lo else 0.0,
+                1.0 if c.kind == "body" else 0.0,
             )
         )
     return np.asarray(rows, dtype=np.float32).reshape(len(cands), len(FEATURES))

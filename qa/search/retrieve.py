@@ -6,8 +6,11 @@
 2. ``candidates.gather`` — the lexical and dense top clauses, both scores exact;
 3. ``fusion.fuse`` — one first-stage score per candidate (hybrid, RRF, or one side);
 4. ``rerank.features`` + ``rerank.rescore`` — the top ``rerank_depth`` re-scored;
-5. ``diversify.diversify`` — the best clause of each place first, when asked for;
-6. ``judge.judge`` — whether the first clause really answers (the confident flag).
+5. ``diversify.diversify`` — the best clause of each place first, when asked for, and
+   ``asks.asked_part_first`` — a document's sign-off or contact block first, when asked for;
+6. ``judge`` — the answer's status and reasons: is the first clause on topic (a calibrated
+   model), and what do the rules of ``qa.search.scope`` say the documents lack (a place, a
+   year, a detail)? A place no document covers keeps the search to national documents.
 
 Every weight and threshold comes from :class:`qa.search.config.RetrievalConfig`.
 """
@@ -21,16 +24,21 @@ import numpy as np
 
 from qa.ingest.normalize import normalize_query
 from qa.models import Encoder
+from qa.search.asks import FRAME_WORDS, asked_part_first
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
+from qa.search.dictionary import EnglishDictionary
 from qa.search.diversify import diversify, wants_each
 from qa.search.expand import Expander
 from qa.search.filters import Filters, allowed_mask
-from qa.search.fusion import Mode, fuse
+from qa.search.fusion import Mode, fuse, minmax
+from qa.search.gazetteer import NATIONAL, Place
 from qa.search.index import Index
-from qa.search.judge import judge, unknown_share
+from qa.search.judge import Judgement, Reason, Signals, coverage_of, decide, on_topic, unknown_share
+from qa.search.places import uncovered
 from qa.search.query import Query, prepare
-from qa.search.rerank import Candidate, features, rescore, without_title
+from qa.search.rerank import Candidate, features, rescore, weighted_share, without_title
+from qa.search.scope import detail_reasons, place_scope, year_reasons, years_of
 from qa.search.tokens import tokenize
 
 CANDIDATE_CACHE = 200_000
@@ -38,21 +46,43 @@ QUERY_CACHE = 1024
 
 
 class Results(NamedTuple):
-    """Top clauses for one query: positions into ``Index.chunks`` and their scores."""
+    """Top clauses for one query: positions into ``Index.chunks``, their scores, and the judgement."""
 
     ids: np.ndarray
     scores: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
-    confident: bool
-    top_dense: float
-    coverage: float
-    unknown: float = 0.0  # share of the question's content words the corpus and word lists do not know
+    judgement: Judgement
+
+    @property
+    def confident(self) -> bool:
+        return self.judgement.confident
+
+    @property
+    def status(self) -> str:
+        return self.judgement.status
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return self.judgement.reasons
+
+    @property
+    def top_dense(self) -> float:
+        return self.judgement.signals.top_dense
+
+    @property
+    def coverage(self) -> float:
+        return self.judgement.signals.coverage
+
+    @property
+    def unknown(self) -> float:
+        return self.judgement.signals.unknown
 
 
-def _empty(unknown: float) -> Results:
+def _empty(unknown: float, reasons: tuple[Reason, ...] = ()) -> Results:
     empty = np.zeros(0, dtype=np.float32)
-    return Results(empty.astype(np.int64), empty, empty, empty, False, 0.0, 0.0, unknown)
+    signals = Signals(0.0, 0.0, unknown, 0.0, 0.0, 0.0, 0.0)
+    return Results(empty.astype(np.int64), empty, empty, empty, decide(False, False, 0.0, signals, reasons))
 
 
 class Retriever:
@@ -64,18 +94,26 @@ class Retriever:
         self.index = index
         self.encoder = encoder
         self.config = config or RetrievalConfig.load()
-        self.expander = Expander.default()
+        self.expander = Expander.default().with_dictionary(EnglishDictionary(index.english) if index.english else None)
         self.store = index.store
         # BM25 runs in the store when it has full-text search (Milvus), else locally
         self.lexical = index.lexical
         self._lexical_search = self.store.text_search if self.store.full_text else self.lexical.search
         self._doc_of = np.array([c.doc_id for c in index.chunks])
+        self._kind_of = np.array([c.kind for c in index.chunks])
+        self._kind_masks: dict[frozenset[str], np.ndarray] = {}
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
         self._regions = sorted({r for r in self._region_of.values() if r})
+        self._covered = set(self._regions)
+        texts: dict[str, list[str]] = {}
+        for c in index.chunks:
+            texts.setdefault(c.doc_id, []).append(c.text)
+        self._doc_years = {d.doc_id: years_of([d.title, *texts.get(d.doc_id, [])], d.year) for d in index.docs.values()}
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
         positions = np.arange(len(index.chunks))
         self._sent_start = np.searchsorted(index.sentence_owner, positions, side="left")
         self._sent_end = np.searchsorted(index.sentence_owner, positions, side="right")
+        self._positions: dict[str, int] | None = None  # chunk id -> position, built on first use
         self._query_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
 
@@ -89,48 +127,94 @@ class Retriever:
         filters: Filters | None = None,
         config: RetrievalConfig | None = None,
     ) -> Results:
-        """The ``k`` best clauses for ``query`` (normalized here, like the documents)."""
+        """The ``k`` best clauses for ``query`` (normalized here, like the documents), judged."""
         cfg = config or self.config
         q = prepare(
-            query, self.expander if cfg.expand else None, self._regions, cfg.expansion_weight, cfg.coverage_expansion_weight
+            query,
+            self.expander if cfg.expand else None,
+            self._regions,
+            cfg.expansion_weight,
+            cfg.coverage_expansion_weight,
+            (cfg.english_glossary, cfg.english_dictionary),
         )
         if q.empty or not self.index.chunks:
             return _empty(1.0)
+        scope, reasons = place_scope(q.places, self._covered)
+        if filters is None or filters.empty():
+            filters = scope  # a place no document covers: what national documents say
         qv = self.encode_query(q.dense_text)
         c = min(len(self.index.chunks), max(cfg.candidates, 4 * k))
-        cands = gather(
-            self.store, self._lexical_search, q.groups, qv, c, k, allowed_mask(filters, self._doc_of, self.index.docs.values())
-        )
+        cands = gather(self.store, self._lexical_search, q.groups, qv, c, k, self._allowed(q, filters))
         if cands.positions.size == 0:  # the filters allow no clause at all
-            return _empty(self.unknown_share(q))
+            return _empty(self.unknown_share(q), tuple(reasons))
         fused = fuse(mode, cands.dense, cands.lexical, cfg.dense_weight, cfg.rrf_k)
         scores = self._rerank(q, qv, cands, fused, cfg) if cfg.rerank and mode == "hybrid" else fused
         order = np.argsort(-scores, kind="stable")
+        docs = [self._doc_of[int(i)] for i in cands.positions]
         if cfg.diversify and mode == "hybrid" and wants_each(q.text, q.regions):
-            docs = [self._doc_of[int(i)] for i in cands.positions]
             order = np.asarray(diversify(list(order), docs, lambda doc: self._region_of.get(doc, ""), q.regions, k))
-        order = order[:k]
-        ids = cands.positions[order]
-        j = judge(
-            bool(ids.size),
-            float(cands.dense.max()),
-            q.terms,
-            self.candidate(int(ids[0])).tokens if ids.size else frozenset(),
-            self.idf,
-            self.unknown_share(q),
+        order = np.asarray(asked_part_first(list(order), [self._kind_of[int(i)] for i in cands.positions], docs, q.asks))[:k]
+        judgement = self._judge(q, qv, cands, fused, order, reasons, cfg)
+        return Results(
+            cands.positions[order], scores[order].astype(np.float32), cands.dense[order], cands.lexical[order], judgement
+        )
+
+    def _judge(
+        self,
+        q: Query,
+        qv: np.ndarray,
+        cands: Candidates,
+        fused: np.ndarray,
+        order: np.ndarray,
+        reasons: list,
+        cfg: RetrievalConfig,
+    ) -> Judgement:
+        """Step 6: is the first clause on topic, and what do the rules say the documents lack?"""
+        s = self.signals(q, qv, cands, fused, order)
+        topical, p = on_topic(
+            s,
+            cfg.calibration(),
             max_unknown=cfg.no_match_unknown,
             min_dense=cfg.no_match_dense,
             min_coverage=cfg.no_match_coverage,
         )
-        return Results(
-            ids,
-            scores[order].astype(np.float32),
-            cands.dense[order],
-            cands.lexical[order],
-            j.confident,
-            j.top_dense,
-            j.coverage,
-            j.unknown,
+        named = [pl.province for pl in q.places if pl.province in self._covered and pl.province != NATIONAL]
+        scope_docs = [d for d, r in self._region_of.items() if r in named] if named else list(self._region_of)
+        reasons = [
+            *reasons,
+            *year_reasons(q.asks.years, scope_docs, self._doc_years, "、".join(dict.fromkeys(named))),
+            *detail_reasons(
+                q.asks.details, [self.index.chunks[int(cands.positions[i])].text for i in order[:3]], list(self.topic_terms(q))
+            ),
+        ]
+        return decide(True, topical, p, s, reasons)
+
+    def _topic_coverage(self, q: Query, positions: np.ndarray) -> float:
+        """IDF-weighted share of the topic words found in these clauses; a word the corpus
+        never uses weighs as much as its rarest word, so "高考加分" scores 0."""
+        terms = self.topic_terms(q)
+        if not terms:
+            return 1.0
+        have = frozenset().union(*(self.candidate(int(p)).tokens | self.candidate(int(p)).heading_tokens for p in positions))
+        rarest = float(np.log(1 + (self.lexical.n + 0.5) / 0.5))  # the idf of a word in no clause
+        return weighted_share(terms, have, lambda t: self.idf(t) or rarest)
+
+    def signals(self, q: Query, qv: np.ndarray, cands: Candidates, fused: np.ndarray, order: np.ndarray) -> Signals:
+        """What the judgement reads about the first clause (``qa.search.judge.Signals``)."""
+        i = int(order[0])
+        first = int(cands.positions[i])
+        ranked = np.sort(minmax(fused.astype(np.float64)))[::-1]
+        dense_top = set(np.argsort(-cands.dense, kind="stable")[:10].tolist())
+        lexical_top = set(np.argsort(-cands.lexical, kind="stable")[:10].tolist())
+        return Signals(
+            top_dense=float(cands.dense.max()),
+            coverage=coverage_of(q.terms, self.candidate(first).tokens, self.idf),
+            unknown=self.unknown_share(q),
+            best_sentence=float(self.best_sentence([first], qv)[0]),
+            margin=float(ranked[0] - ranked[1]) if ranked.size > 1 else 1.0,
+            agreement=0.5 * (i in dense_top) + 0.5 * (i in lexical_top),
+            english=1.0 if q.expansion is not None and q.expansion.english else 0.0,
+            topic_coverage=self._topic_coverage(q, cands.positions[order[:3]]),
         )
 
     def _rerank(self, q: Query, qv: np.ndarray, cands: Candidates, fused: np.ndarray, cfg: RetrievalConfig) -> np.ndarray:
@@ -148,6 +232,17 @@ class Retriever:
         return rescore(fused, top, feats, cfg.weight_vector())
 
     # -- what the steps read ----------------------------------------------------------------
+
+    def _allowed(self, q: Query, filters: Filters | None) -> np.ndarray:
+        """Clauses that may answer: of a kind the question allows (page furniture never; a
+        sign-off, contact block or title only when asked for), within the filters."""
+        kinds = q.asks.kinds
+        mask = self._kind_masks.get(kinds)
+        if mask is None:
+            mask = np.isin(self._kind_of, list(kinds))
+            self._kind_masks[kinds] = mask
+        by_filter = allowed_mask(filters, self._doc_of, self.index.docs.values())
+        return mask if by_filter is None else mask & by_filter
 
     def encode_query(self, text: str) -> np.ndarray:
         """Query vector, cached: the same question asked again costs no model call."""
@@ -176,6 +271,7 @@ class Retriever:
                 frozenset(tokenize(" ".join(c.section) + " " + title)),
                 body,
                 self._region_of.get(c.doc_id, ""),
+                c.kind,
             )
             with self._cache_lock:
                 if len(self._candidates) >= CANDIDATE_CACHE:
@@ -194,6 +290,52 @@ class Retriever:
             a, b = self._sent_start[p], self._sent_end[p]
             out[j] = float((vecs[a:b] @ qv).max()) if b > a else float(self.store.score(qv, np.array([p]))[0])
         return out
+
+    # -- what an answer asks of a shown clause ------------------------------------------------
+
+    def topic_terms(self, q: Query) -> dict[str, float]:
+        """The question's words without its place names, years and framing words (怎么, 规定,
+        政策 …), with their weights: what a clause must speak of to address it."""
+        place_words = {t for p in q.places for t in tokenize(p.name.lower())} | set(self._regions)
+        return {
+            t: w
+            for t, w in q.terms.items()
+            if t not in place_words and t not in FRAME_WORDS and not t.isdigit() and not any(t in pw for pw in place_words)
+        }
+
+    def _topic(self, question: str) -> tuple[dict[str, float], str]:
+        """The topic terms, and the most specific of them that the corpus knows."""
+        q = prepare(question, self.expander, self._regions, self.config.expansion_weight, self.config.coverage_expansion_weight)
+        terms = self.topic_terms(q)
+        known = [t for t in terms if self.idf(t) > 0]
+        key = max(known, key=lambda t: (terms[t], self.idf(t)), default="")
+        return terms, key
+
+    def topic_word(self, question: str) -> str:
+        return self._topic(question)[1]
+
+    def addresses(self, question: str, chunk_id: str) -> bool:
+        """Does this clause speak of the question's topic (its most specific word, or half its words)?"""
+        pos = self.position(chunk_id)
+        terms, key = self._topic(question)
+        tokens = self.candidate(pos).tokens | self.candidate(pos).heading_tokens - set(self._regions)
+        return bool(key and key in tokens) or coverage_of(terms, tokens, self.idf) >= 0.5
+
+    def places_compared(self, question: str) -> tuple[list[str], list[Place]]:
+        """For a comparison: the covered regions the question names (in order), and the places no document covers."""
+        q = prepare(question, None, self._regions, 0.0, 0.0)
+        regions = [r for r in q.regions if r in self._covered]
+        return (regions if len(q.regions) >= 2 else []), uncovered(q.places, self._covered)
+
+    @property
+    def covered(self) -> frozenset[str]:
+        """The regions (provinces, 全国) that the corpus has documents for."""
+        return frozenset(self._covered)
+
+    def position(self, chunk_id: str) -> int:
+        if self._positions is None:
+            self._positions = {c.chunk_id: i for i, c in enumerate(self.index.chunks)}
+        return self._positions[chunk_id]
 
     def query_terms(self, query: str) -> list[str]:
         """The query's distinct words as they are matched (normalized, stop words dropped)."""

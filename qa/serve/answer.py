@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from qa.errors import BadQuestion
+from qa.ingest.kinds import PLACE_LABEL
 from qa.search import Filters, Index, Mode, Retriever
+from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Reason
 
-NO_MATCH_NOTE = "文件中没有找到直接相关的条款"
 MAX_QUESTION_CHARS = 500
 
 
@@ -27,6 +28,8 @@ class Hit:
     score: float
     dense_score: float
     lexical_score: float
+    kind: str = "body"  # qa.ingest.kinds: body, preamble, signoff, contact …
+    mentions: bool = True  # False: its document does not address the question (comparison, filters)
 
     @property
     def citation(self) -> str:
@@ -37,14 +40,26 @@ class Hit:
 class Answer:
     question: str
     hits: list[Hit]
-    confident: bool
-    note: str = ""
+    status: str  # answered | partial | not_found (qa.search.judge)
+    reasons: tuple[Reason, ...] = ()
     truncated: bool = False
     terms: tuple[str, ...] = ()  # the query's words, for highlighting
+
+    @property
+    def confident(self) -> bool:
+        """True only for an answer the documents give (status ``answered``)."""
+        return self.status == ANSWERED
+
+    @property
+    def note(self) -> str:
+        """The reasons in one line, for a reader."""
+        return "；".join(dict.fromkeys(r.message for r in self.reasons))
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
+            "status": self.status,
+            "reasons": [r.to_json() for r in self.reasons],
             "confident": self.confident,
             "note": self.note,
             "truncated": self.truncated,
@@ -63,7 +78,7 @@ def citation(hit: Hit) -> str:
         parts.append(f"{hit.year}年")
     if hit.doc_number:
         parts.append(hit.doc_number)
-    parts.append(hit.section or "文首/文尾")
+    parts.append(hit.section or PLACE_LABEL.get(hit.kind, "正文"))
     return ",".join(parts)
 
 
@@ -102,9 +117,27 @@ def make_hits(index: Index, ids, scores, dense, lexical) -> list[Hit]:
                 score=round(float(s), 4),
                 dense_score=round(float(d), 4),
                 lexical_score=round(float(lx), 4),
+                kind=c.kind,
             )
         )
     return hits
+
+
+def _silent(retriever: Retriever, question: str, hit: Hit) -> Reason:
+    topic = retriever.topic_word(question) or "这一问题"
+    where = f"所收录的{hit.region}文件" if hit.region and hit.region != "全国" else f"《{hit.title.strip('《》')}》"
+    return Reason("doc_silent", f"{where}未提及{topic}", hit.doc)
+
+
+def _mark_silent(retriever: Retriever, question: str, hits: list[Hit]) -> tuple[list[Hit], list[Reason]]:
+    """Each hit flagged whether its clause addresses the question, and a reason per silent document."""
+    out, reasons = [], []
+    for h in hits:
+        says = retriever.addresses(question, h.chunk_id)
+        out.append(replace(h, mentions=says))
+        if not says:
+            reasons.append(_silent(retriever, question, h))
+    return out, reasons
 
 
 def ask(retriever: Retriever, question: str, k: int = 5, mode: Mode = "hybrid", filters: Filters | None = None) -> Answer:
@@ -114,32 +147,51 @@ def ask(retriever: Retriever, question: str, k: int = 5, mode: Mode = "hybrid", 
         raise BadQuestion("k must be at least 1", "bad_k")
     res = retriever.search(q, k=k, mode=mode, filters=filters)
     hits = make_hits(retriever.index, res.ids, res.scores, res.dense, res.lexical)
-    note = "" if res.confident else NO_MATCH_NOTE
-    return Answer(q, hits, res.confident, note, truncated, tuple(retriever.query_terms(q)))
+    status, reasons = res.status, list(res.reasons)
+    if filters is not None and not filters.empty() and hits:
+        # a filtered search shows the chosen documents even where they say nothing of the question
+        hits, silent = _mark_silent(retriever, q, hits)
+        if not hits[0].mentions:
+            reasons = [r for r in reasons if r.code != "topic_not_found"] + silent[:1]
+            status = NOT_FOUND if not any(h.mentions for h in hits) else PARTIAL
+    return Answer(q, hits, status, tuple(reasons), truncated, tuple(retriever.query_terms(q)))
 
 
 def compare(retriever: Retriever, question: str, filters: Filters | None = None, max_docs: int = 6) -> Answer:
-    """One best clause per document for the same question, best documents first.
+    """The best clause of each place (or each document) for the same question.
 
-    The documents are those among the top 50 of an ordinary (filtered) search, so a
-    large corpus is not scanned document by document.
+    A question that names places ("山东和湖南对居住证分别怎么规定?") compares exactly those:
+    each covered place's best clause, marked where its documents do not address the
+    question, and a reason for each place no document covers. Otherwise the documents
+    are those among the top 50 of an ordinary (filtered) search, best first.
     """
     q, truncated = clean_question(question)
     base = retriever.search(q, k=50, filters=filters)
-    docs: list[str] = []
-    for pos in base.ids:
-        d = retriever.index.chunks[int(pos)].doc_id
-        if d not in docs:
-            docs.append(d)
+    regions, missing = retriever.places_compared(q)
+    reasons = [r for r in base.reasons if r.code == "place_not_covered"] if missing else []
     hits: list[Hit] = []
-    for d in docs[:max_docs]:
-        scope = Filters(docs=(d,), regions=filters.regions if filters else (), years=filters.years if filters else ())
-        r = retriever.search(q, k=1, filters=scope)
-        hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical))
-    hits.sort(key=lambda h: -h.score)
-    hits = [Hit(**{**asdict(h), "rank": i}) for i, h in enumerate(hits, start=1)]
-    note = "" if base.confident else NO_MATCH_NOTE
-    return Answer(q, hits, base.confident, note, truncated, tuple(retriever.query_terms(q)))
+    if regions:
+        for region in regions:
+            scope = Filters(docs=filters.docs if filters else (), regions=(region,), years=filters.years if filters else ())
+            r = retriever.search(q, k=1, filters=scope)
+            hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical))
+    else:
+        docs = list(dict.fromkeys(retriever.index.chunks[int(pos)].doc_id for pos in base.ids))
+        for d in docs[:max_docs]:
+            scope = Filters(docs=(d,), regions=filters.regions if filters else (), years=filters.years if filters else ())
+            r = retriever.search(q, k=1, filters=scope)
+            hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical))
+        hits.sort(key=lambda h: -h.score)
+    hits = [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
+    hits, silent = _mark_silent(retriever, q, hits)
+    reasons += silent
+    if not hits or not any(h.mentions for h in hits) or base.status == NOT_FOUND:
+        status = NOT_FOUND
+        if not any(r.code == "topic_not_found" for r in reasons):
+            reasons += [r for r in base.reasons if r.code == "topic_not_found"]
+    else:
+        status = PARTIAL if reasons else ANSWERED
+    return Answer(q, hits, status, tuple(reasons), truncated, tuple(retriever.query_terms(q)))
 
 
 def format_answer(ans: Answer) -> str:
@@ -150,8 +202,10 @@ def format_answer(ans: Answer) -> str:
     if not ans.hits:
         lines.append("没有找到条款。")
         return "\n".join(lines)
-    if not ans.confident:
+    if ans.status == NOT_FOUND:
         lines.append(f"⚠ {ans.note}；以下是最接近的条款，仅供参考。")
+    elif ans.status == PARTIAL:
+        lines.append(f"⚠ 部分回答：{ans.note}。")
     for h in ans.hits:
         lines.append("")
         lines.append(f"[{h.rank}] {h.citation}  (score {h.score:.3f})")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from qa.search.gazetteer import places_in
+
 _OPENERS = (
     "那么", "那如果", "那要是", "那", "还有", "另外", "此外", "它们", "它", "这个", "那个", "这些", "那些",
     "其中", "同样", "如果是", "要是", "具体", "然后",
@@ -31,7 +33,18 @@ def is_followup(question: str) -> bool:
 
 
 def retrieval_text(question: str, previous: str | None) -> tuple[str, bool]:
-    """(text to search, whether it was read as a follow-up of ``previous``)."""
+    """(text to search, whether it was read as a follow-up of ``previous``).
+
+    A follow-up that names a place replaces the places of the previous question:
+    "那湖南呢?" after "外地人在太原落户需要什么条件?" searches 落户 conditions in 湖南, not 太原."""
     if previous and is_followup(question):
+        if places_in(question):
+            for place in sorted(places_in(previous), key=lambda p: -len(p.name)):
+                previous = re.sub(re.escape(place.name), "", previous, flags=re.IGNORECASE)
         return f"{previous} {question}", True
     return question, False
+
+
+def followup_regions(question: str) -> tuple[str, ...]:
+    """The regions a follow-up names ("那湖南呢?" → 湖南), to search their documents first."""
+    return tuple(dict.fromkeys(p.province for p in places_in(question)))

@@ -11,6 +11,7 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from qa.search.judge import NOT_FOUND, PARTIAL
 from qa.serve.answer import MAX_QUESTION_CHARS, Answer, Hit
 from qa.text import SENTENCE
 
@@ -73,8 +74,10 @@ def clause_html(text: str, terms: Sequence[str], weight: Callable[[str], float])
 
 def hit_html(hit: Hit, terms: Sequence[str], weight: Callable[[str], float], weak: bool = False) -> str:
     """One clause card: the clause, then its citation with a copy button."""
+    weak = weak or not hit.mentions
     cls = "qa-hit qa-weak-hit" if weak else "qa-hit"
-    badge = "<span class='qa-badge'>相关性弱</span>" if weak else ""
+    label = "未提及" if not hit.mentions else "相关性弱" if weak else ""
+    badge = f"<span class='qa-badge'>{label}</span>" if label else ""
     where = " · ".join(x for x in (hit.region, f"{hit.year}年" if hit.year else "") if x)
     return (
         f"<article class='{cls}' data-chunk='{esc(hit.chunk_id)}' data-doc='{esc(hit.doc)}'>"
@@ -112,12 +115,14 @@ def answer_html(turn: Turn, weight: Callable[[str], float]) -> str:
     if not ans.hits:
         parts.append("<div class='qa-msg'>没有找到条款。</div>")
         return "".join(parts)
-    weak = not ans.confident
+    weak = ans.status == NOT_FOUND
     if weak:
-        parts.append(f"<div class='qa-warn'>{esc(ans.note)}。下面是最接近的条款，仅供参考。</div>")
+        parts.append(f"<div class='qa-warn qa-status-not_found'>{esc(ans.note)}。下面是最接近的条款，仅供参考。</div>")
+    elif ans.status == PARTIAL:
+        parts.append(f"<div class='qa-warn qa-status-partial'>部分回答：{esc(ans.note)}。以下是相关条款。</div>")
     else:
         lead = "各文件中最相关的条款：" if turn.compare else "最相关的条款："
-        parts.append(f"<div class='qa-lead'>{lead}</div>")
+        parts.append(f"<div class='qa-lead qa-status-answered'>{lead}</div>")
     cards = "".join(hit_html(h, ans.terms, weight, weak) for h in ans.hits)
     parts.append(f"<div class='qa-compare'>{cards}</div>" if turn.compare else cards)
     return "".join(parts)
@@ -143,7 +148,7 @@ def context_html(target: str, rows: Sequence[tuple[str, str, str, str]]) -> str:
     for cid, section, simplified, original in rows:
         cls = "qa-ctx-row qa-ctx-target" if cid == target else "qa-ctx-row"
         parts.append(
-            f"<div class='{cls}'><div class='qa-ctx-section'>{esc(section or '文首/文尾')}</div>"
+            f"<div class='{cls}'><div class='qa-ctx-section'>{esc(section or '正文之外')}</div>"
             f"<div class='qa-ctx-cols'><div class='qa-ctx-simp'>{esc(simplified)}</div>"
             f"<div class='qa-ctx-orig'>{esc(original)}</div></div></div>"
         )

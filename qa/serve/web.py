@@ -17,8 +17,9 @@ from qa.engine import Engine
 from qa.errors import BadInput, BadQuestion, ManageError
 from qa.ingest.manage import add_files
 from qa.search import MODES, Filters
+from qa.search.gazetteer import NATIONAL
 from qa.serve.answer import Answer, ask, compare, neighbour_positions
-from qa.serve.dialog import retrieval_text
+from qa.serve.dialog import followup_regions, retrieval_text
 from qa.serve.feedback import record
 from qa.serve.render import COPY_JS, CSS, Turn, context_html, conversation_html
 from qa.settings import Settings
@@ -58,6 +59,9 @@ class Page:
         """One new turn for ``question``, read as a follow-up of the last turn where it is one."""
         previous = next((t.question for t in reversed(turns) if t.answer is not None), None)
         text, followup = retrieval_text(question or "", previous)
+        regions = [r for r in followup_regions(question or "") if r in self.engine.retriever.covered]
+        if followup and regions and filters.empty():  # "那湖南呢?": 湖南's documents first, and national ones
+            filters = Filters(regions=(*regions, NATIONAL))
         try:
             if compare_mode:
                 ans = compare(self.engine.retriever, text, filters)

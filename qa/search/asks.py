@@ -1,0 +1,143 @@
+"""What a question asks for, read from its wording: a part of the document outside the
+clauses (its date, contact, title), a kind of detail (an amount, a count, a date, a
+procedure, a list of materials), and the years it names.
+
+These decide which chunks may answer (a sign-off only when the date or issuer is asked
+for) and whether the clauses found state what was asked ("文件没有给出具体数额").
+Questions reach here normalized (Simplified, half-width) and lower-cased for English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.ingest.kinds import BODY, CONTACT, HEADING, PREAMBLE, SIGNOFF
+
+_ISSUED = r"(印发|发布|发出|下发|出台|发文|签发|成文|发的)"
+_ASKS_SIGNOFF = re.compile(
+    rf"{_ISSUED}.{{0,4}}(日期|时间)|(哪天|哪一天|几月几日|什么时候|何时|哪年哪月|哪年|日期).{{0,8}}{_ISSUED}"
+    rf"|落款|发文机关|印发机关|(哪个|什么)(部门|单位|机关).{{0,4}}{_ISSUED}|谁(印发|发布|发的|制定|下发)"
+    r"|\bwhen was\b.*\b(issued|published|released|signed)\b|\bissued by\b|\bwho issued\b|\bdate of (issue|issuance|publication)\b"
+)
+_ASKS_CONTACT = re.compile(
+    r"联系人|联系电话|联系方式|(怎么|如何|找谁)联系|联系谁|电话|传真|邮箱|\be-?mail\b|\bcontact\b|\bphone\b|\bfax\b"
+)
+_ASKS_HEADING = re.compile(r"标题|名称|全称|叫什么|文号|字号|哪几年|起止|\btitle\b|document number|\bname of\b")
+
+# a detail the question asks for, and the words a clause states it with
+DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "amount": (
+        re.compile(r"多少钱|多少元|金额|额度|补贴多少|补助多少|标准是多少|标准多少|工资.*多少|收费|\bhow much\b|\bamount\b"),
+        re.compile(r"\d[\d.,]*\s*(万|亿)?元"),
+    ),
+    "share": (
+        re.compile(r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|\bpercent|\bpercentage\b|\bshare\b|\brate\b"),
+        re.compile(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成"),
+    ),
+    "count": (
+        re.compile(
+            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<!哪)几(个|项|座|所|家|条|类|批)|\bhow many\b|\bnumber of\b"
+        ),
+        re.compile(r"\d[\d.,]*\s*(万|亿)?\s*(套|个|人|户|所|家|项|座|平方米|公里|亩|条|类|批|名)|[一二三四五六七八九十两]+(个|项|座|所|类|批|条)"),
+    ),
+    "date": (
+        # a deadline or a date to be met; "什么时候投用" in a yearly plan is answered by its year, so not here
+        re.compile(r"截止|期限|哪天|几月几日|\bdeadline\b|\bby what date\b|\bby when\b"),
+        re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}"),
+    ),
+    "duration": (
+        re.compile(r"(几|多少)(年|个月|天)|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"),
+        re.compile(r"\d+\s*(年|个月|天|日)|[一二三四五六七八九十两半]+\s*(年|个月)"),
+    ),
+    "age": (re.compile(r"几岁|多少岁|年龄|\bhow old\b|\bage\b(?!-)"), re.compile(r"\d+\s*(周岁|岁)")),
+    "score": (re.compile(r"多少分|几分|分数|积分.{0,6}多少|\bscore\b|\bhow many points\b"), re.compile(r"\d+\s*分(?!之)")),
+    "office": (
+        re.compile(
+            r"哪个(部门|单位|机关|窗口)|去哪(里)?(办|申请)|找谁"
+            r"|\bwhich (department|office|agency|authority)\b|\bwhere (do|can|should) .* apply\b"
+        ),
+        re.compile(r"部门|厅|局|委员会|办公室|窗口|机关|服务中心"),
+    ),
+    "procedure": (
+        re.compile(
+            r"怎么(办理|申请|申报|登记)|如何(办理|申请|申报|登记)|流程|程序|步骤|手续|去哪|在哪(里)?(办|申请)"
+            r"|\bhow (do|can|to) .*\bapply\b|\bprocedure\b|\bsteps\b"
+        ),
+        re.compile(r"申请|办理|受理|提交|审核|审批|登记|程序|流程|手续|窗口"),
+    ),
+    "materials": (
+        re.compile(
+            r"(哪些|什么|需要|要带|提交|准备)(的)?(材料|证件|证明)|材料"
+            r"|\bdocuments (are )?(needed|required)\b|\bwhat documents\b|\bpaperwork\b"
+        ),
+        re.compile(r"材料|证明|证件|身份证|户口簿|合同"),
+    ),
+}  # fmt: skip
+
+_ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
+DETAILS["figure"] = (_ASKS_FIGURE, re.compile(r"\d[\d.,]*\s*(%|万|亿|个|元|人|套|户|年|公里|平方米|亩|项|座|家)?|百分之"))
+
+# words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
+FRAME_WORDS = frozenset(
+    "办理 申请 规定 政策 条件 要求 怎么 如何 哪些 什么 需要 可以 能否 措施 情况 内容 方面 问题 文件 提出 对于 关于 分别 "
+    "有没有 是否 具体 相关 方面 主要 一些 这个 那个 怎样 apply policy rule rules say says"
+    .split()
+)
+_YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class Asks:
+    kinds: frozenset[str]  # chunk kinds that may answer
+    details: tuple[str, ...]  # DETAILS the question asks for
+    years: tuple[int, ...]  # years it names
+
+    def allows(self, kind: str) -> bool:
+        return kind in self.kinds
+
+
+def read_question(text: str) -> Asks:
+    """What ``text`` (a normalized question) asks for."""
+    low = text.lower()
+    kinds = {BODY, PREAMBLE}
+    if _ASKS_SIGNOFF.search(low):
+        kinds.add(SIGNOFF)
+    if _ASKS_CONTACT.search(low):
+        kinds.add(CONTACT)
+    if _ASKS_HEADING.search(low):
+        kinds.add(HEADING)
+    details = tuple(name for name, (asks, _states) in DETAILS.items() if name != "figure" and asks.search(low))
+    if not details and _ASKS_FIGURE.search(low):
+        details = ("figure",)  # "目标是多少?": some figure, of whatever unit
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
+    return Asks(frozenset(kinds), details, years)
+
+
+def asked_part_first(order: list[int], kinds: list[str], docs: list[str], asks: Asks) -> list[int]:
+    """When a question asks for a part outside the clauses (the sign-off's date or issuer,
+    the contact block), put that part of the best document first, if it is a candidate.
+
+    ``order`` ranks candidate indexes; ``kinds``/``docs`` describe each candidate."""
+    wanted = asks.kinds & {SIGNOFF, CONTACT}
+    if not wanted or not order:
+        return order
+    best_doc = docs[order[0]]
+    part = next((i for i in order if docs[i] == best_doc and kinds[i] in wanted), None)
+    if part is None:
+        return order
+    return [part, *(i for i in order if i != part)]
+
+
+NEAR = 12  # characters: how close a stated figure must be to a word of the question
+
+
+def states(detail: str, text: str, near: Sequence[str] = ()) -> bool:
+    """Does ``text`` state the kind of detail ``detail`` names (beside one of ``near``, if given)?"""
+    words = [w for w in near if len(w) > 1 and not w.isascii()]
+    for m in DETAILS[detail][1].finditer(text):
+        window = text[max(0, m.start() - NEAR) : m.end() + NEAR]
+        if not words or any(w in window for w in words):
+            return True
+    return False

@@ -1,0 +1,60 @@
+"""Rules that say what the documents cannot answer: places, years and details they do not hold.
+
+Each returns ``Reason``s (``qa.search.judge``): a place no document covers (the search is
+then kept to national documents, which apply everywhere), a year or edition no document
+in scope covers, a figure or procedure the clauses shown do not state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from qa.search.asks import states
+from qa.search.filters import Filters
+from qa.search.gazetteer import NATIONAL, Place
+from qa.search.judge import DETAIL_MESSAGES, Reason
+from qa.search.places import uncovered
+
+_YEARS = re.compile(r"(?<!\d)((?:19[89]|20\d)\d)\s*(?:(?:—|-|－|至|到)\s*((?:19[89]|20\d)\d))?\s*年")
+
+
+def years_of(texts: Iterable[str], year: int | None) -> set[int]:
+    """Years a document covers: its own, and every year or span of years its text names."""
+    out = {year} if year else set()
+    for text in texts:
+        for m in _YEARS.finditer(text):
+            a = int(m.group(1))
+            b = int(m.group(2)) if m.group(2) else a
+            out.update(range(a, min(b, a + 20) + 1))
+    return out
+
+
+def place_scope(places: Sequence[Place], covered: set[str]) -> tuple[Filters | None, list[Reason]]:
+    """Scope for a question naming ``places``: national documents only when every named
+    region is missing from the corpus (with a reason), else no change."""
+    missing = uncovered(places, covered)
+    if not missing:
+        return None, []
+    names = "、".join(dict.fromkeys(p.name for p in missing))
+    named_covered = [p for p in places if p not in missing and p.province != NATIONAL]
+    if named_covered:
+        return None, [Reason("place_not_covered", f"所收录文件中没有{names}的文件")]
+    scope = Filters(regions=(NATIONAL,)) if NATIONAL in covered else None
+    tail = "；以下是国家层面的相关规定" if scope else ""
+    return scope, [Reason("place_not_covered", f"所收录文件中没有{names}的文件{tail}")]
+
+
+def year_reasons(years: Sequence[int], scope: Sequence[str], doc_years: Mapping[str, set[int]], label: str) -> list[Reason]:
+    """A reason for each year no document in ``scope`` covers."""
+    held = set().union(*(doc_years.get(d, set()) for d in scope)) if scope else set()
+    where = f"{label}的" if label else ""
+    return [Reason("year_not_covered", f"所收录的{where}文件没有涉及{y}年的内容") for y in years if y not in held]
+
+
+def detail_reasons(details: Sequence[str], shown: Sequence[str], words: Sequence[str] = ()) -> list[Reason]:
+    """A reason for each detail asked for that none of the ``shown`` clauses states near
+    one of the question's topic ``words`` ("多少个老旧小区": a count beside 老旧小区)."""
+    return [
+        Reason("detail_not_stated", DETAIL_MESSAGES[d]) for d in details if not any(states(d, t, words) for t in shown)
+    ]

@@ -1,0 +1,80 @@
+"""What a chunk is (clause, preamble, sign-off, contact, page furniture) and what a question asks for."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from qa.ingest import chunk_document, load_document
+from qa.ingest.kinds import line_kinds
+from qa.search.asks import asked_part_first, read_question, states
+
+
+def test_line_kinds_tell_furniture_contact_and_sign_off():
+    lines = [
+        "当前位置:首页 > 政策解读 > 正文",
+        "某省关于加快城镇化的通知",
+        "日期: 2024-11-14 来源: 某省政府门户网站",
+        "各市人民政府:",
+        "现将有关事项通知如下。",
+        "联系人:张三 88950076",
+        "邮箱:abc@163.com",
+        "某省城镇化工作领导小组办公室",
+        "2021年7月15日",
+        "(本文有删减)",
+    ]
+    assert line_kinds(lines) == [
+        "furniture", "heading", "furniture", "preamble", "preamble", "contact", "contact", "signoff", "signoff", "furniture",
+    ]  # fmt: skip
+    assert (
+        line_kinds(["某省关于加快城镇化的通知", "各市人民政府:", "现将有关事项通知如下。"])[0] == "preamble"
+    )  # a title opens its preamble
+
+
+def test_seed_chunks_carry_their_kind_and_still_tile_the_text(seeds):
+    page = load_document(seeds / "001_5761e3c3252a412b.txt")  # a saved web page
+    chunks = chunk_document(page)
+    assert chunks[0].kind == "furniture" and chunks[0].text.startswith("当前位置")
+    assert any(c.kind == "furniture" and c.text.startswith("日期") for c in chunks)
+    letter = chunk_document(load_document(seeds / "003_217c44fc42c73619.txt"))
+    contact = next(c for c in letter if c.kind == "contact")
+    assert "联系人" in contact.text and "hnzjt0076@163.com" in contact.text
+    assert any(c.kind == "signoff" and "2021年7月15日" in c.text for c in letter)
+    for doc_chunks, doc in ((chunks, page), (letter, load_document(seeds / "003_217c44fc42c73619.txt"))):
+        assert doc_chunks[0].start == 0 and doc_chunks[-1].end == len(doc.text)
+        assert all(a.end == b.start for a, b in itertools.pairwise(doc_chunks))
+        assert sum(c.kind == "body" for c in doc_chunks) > len(doc_chunks) / 2
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("五年行动计划是哪天印发的?", "signoff"),
+        ("湖南城镇化工作要点的联系电话是多少?", "contact"),
+        ("When was the plan issued?", "signoff"),
+    ],
+)
+def test_a_question_that_asks_for_a_part_allows_it(question, kind):
+    assert kind in read_question(question.lower()).kinds
+    assert kind not in read_question("外地人在太原落户需要什么条件?").kinds
+
+
+def test_details_asked_for_and_stated_beside_the_topic():
+    asks = read_question("长沙保障性租赁住房有多少套?")
+    assert asks.details == ("count",)
+    assert states("count", "筹集建设4.35万套保障性租赁住房", ["保障性租赁住房"])
+    assert not states("count", "保障性租赁住房建设。另建成学校12所,医院3家", ["保障性租赁住房"])  # counts of something else
+    assert read_question("山西公积金贷款最高额度是多少钱?").details == ("amount",)
+    assert read_question("办理居住证需要哪些材料?").details == ("materials",)
+    assert read_question("山东2030年城镇化率目标是多少?").years == (2030,)
+    assert read_question("湖南的省域副中心城市是哪几个?").details == ()  # a list, not a count
+    assert "date" not in read_question("Can insurance be transferred when workers change cities?").details
+
+
+def test_the_asked_part_of_the_best_document_comes_first():
+    asks = read_question("五年行动计划是哪天印发的?")
+    kinds = ["body", "body", "signoff", "signoff"]
+    docs = ["a", "b", "b", "a"]
+    assert asked_part_first([0, 1, 2, 3], kinds, docs, asks) == [3, 0, 1, 2]
+    assert asked_part_first([0, 1, 2, 3], kinds, docs, read_question("落户条件")) == [0, 1, 2, 3]

@@ -1,0 +1,76 @@
+"""Places, years, details and the judgement: what the documents cannot answer, said as such."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.search.dictionary import EnglishDictionary, build
+from qa.search.gazetteer import NATIONAL, places_in, table
+from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
+from qa.search.scope import detail_reasons, place_scope, year_reasons, years_of
+
+
+def test_the_gazetteer_holds_every_province_and_maps_cities_and_counties_to_them():
+    provinces = {p.province for p in table().values() if p.level == "province"}
+    assert len(provinces) == 34 and {"山西", "内蒙古", "新疆", "香港", "台湾"} <= provinces
+    found = {p.name: p.province for p in places_in("广州和义乌、小店区、湘西的政策,还有Shenzhen和Shaanxi")}
+    assert found == {"广州": "广东", "义乌": "浙江", "小店区": "山西", "湘西": "湖南", "Shenzhen": "广东", "Shaanxi": "陕西"}
+    assert [p.province for p in places_in("国务院和State Council")] == [NATIONAL, NATIONAL]
+    # words that are also place names do not fire: 东方 (a city), 和县 inside 县医院, 城区 (a district name)
+    assert places_in("东方红;县域普通高中和县医院;城区落户") == []
+
+
+def test_a_place_no_document_covers_keeps_the_search_to_national_documents():
+    covered = {"山西", "山东", "湖南", NATIONAL}
+    scope, reasons = place_scope(places_in("广州公租房怎么申请?"), covered)
+    assert scope is not None and scope.regions == (NATIONAL,)
+    assert (
+        [r.code for r in reasons] == ["place_not_covered"] and "广州" in reasons[0].message and "国家层面" in reasons[0].message
+    )
+    scope, reasons = place_scope(places_in("山东和广东的居住证"), covered)
+    assert scope is None and "广东" in reasons[0].message  # 山东 is answered; 广东 is said to be missing
+    assert place_scope(places_in("太原落户"), covered) == (None, [])
+    assert place_scope(places_in("广州落户"), {"山西"})[0] is None  # no national document to fall back on
+
+
+def test_years_and_details_the_documents_do_not_hold():
+    years = years_of(["到2025年,常住人口城镇化率达到70%", "《实施方案(2025—2029年)》"], 2024)
+    assert {2024, 2025, 2027, 2029} <= years and 2030 not in years
+    reasons = year_reasons([2030, 2025], ["a"], {"a": years}, "山东")
+    assert [r.message for r in reasons] == ["所收录的山东的文件没有涉及2030年的内容"]
+    assert detail_reasons(["amount"], ["提高住房公积金使用效率"], ["公积金"])[0].message == "文件没有给出具体数额"
+    assert detail_reasons(["amount"], ["住房公积金贷款最高额度60万元"], ["公积金"]) == []
+
+
+def test_the_status_follows_topic_and_reasons():
+    s = Signals(0.9, 0.8, 0.0, 0.9, 0.3, 1.0, 0.0)
+    assert decide(True, True, 0.9, s, []).status == ANSWERED
+    partial = decide(True, True, 0.9, s, [Reason("detail_not_stated", "文件没有给出具体数额")])
+    assert partial.status == PARTIAL and not partial.confident
+    off = decide(True, False, 0.1, s, [])
+    assert off.status == NOT_FOUND and off.reasons[-1].code == "topic_not_found"
+    cal = Calibration({"top_dense": 10.0}, -8.5, 0.5)
+    assert cal.probability(s) > 0.5 > cal.probability(Signals(0.8, 0, 0, 0, 0, 0, 0))
+
+
+def test_the_english_dictionary_keeps_only_corpus_words_and_reads_plain_forms():
+    vocab = {"居住证", "城镇化", "农民工", "落户"}
+    table_ = build(vocab, lambda w: 1)
+    assert table_["residence permit"] == ("居住证",) and "城镇化" in table_["urbanization"]
+    assert all(len(w) >= 2 and w in vocab for words in table_.values() for w in words)
+    d = EnglishDictionary(table_)
+    found = dict(d.lookup("Can migrant workers with residence permits settle in cities?"))
+    assert found["residence permits"] == ("居住证",) and "农民工" in found["migrant workers"]  # permits → permit
+    assert "about" not in dict(d.lookup("What about urbanization?"))  # a weak word says nothing
+
+
+@pytest.mark.parametrize("question", ["上海落户需要什么条件?", "How do migrant workers get hukou in Shenzhen?"])
+def test_other_places_are_answered_from_national_documents_with_a_reason(hashing_engine, question):
+    from qa.serve.answer import ask
+
+    ans = ask(hashing_engine.retriever, question, k=3)
+    assert ans.status in (PARTIAL, NOT_FOUND) and not ans.confident
+    assert ans.reasons[0].code == "place_not_covered"
+    assert all(h.region == NATIONAL for h in ans.hits)
+    data = ans.to_json()
+    assert data["status"] == ans.status and data["reasons"][0]["code"] == "place_not_covered"
