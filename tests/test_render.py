@@ -56,7 +56,11 @@ def test_weak_answers_are_said_plainly_and_marked():
     assert "文件中没有找到直接相关的条款" in out and "qa-weak-hit" in out and "相关性弱" in out
     partial = Answer("问", [_hit("条款")], "partial", (Reason("detail_not_stated", "文件没有给出具体数额"),))
     out = conversation_html([Turn("问", partial)], _w)
-    assert "部分回答：文件没有给出具体数额" in out and "qa-weak-hit" not in out
+    assert "部分回答：文件没有给出具体数额。以下是相关条款。" in out and "qa-weak-hit" not in out
+    place = Answer(
+        "问", [_hit("条款")], "partial", (Reason("place_not_covered", "所收录文件中没有上海的文件；以下是国家层面的相关规定"),)
+    )
+    assert conversation_html([Turn("问", place)], _w).count("以下是") == 1  # said once
     silent = Answer(
         "问", [replace(_hit("条款"), mentions=False)], "partial", (Reason("doc_silent", "所收录的湖南文件未提及居住证"),)
     )

@@ -119,7 +119,8 @@ def answer_html(turn: Turn, weight: Callable[[str], float]) -> str:
     if weak:
         parts.append(f"<div class='qa-warn qa-status-not_found'>{esc(ans.note)}。下面是最接近的条款，仅供参考。</div>")
     elif ans.status == PARTIAL:
-        parts.append(f"<div class='qa-warn qa-status-partial'>部分回答：{esc(ans.note)}。以下是相关条款。</div>")
+        tail = "" if "以下是" in ans.note else "以下是相关条款。"  # the place reason already says what follows
+        parts.append(f"<div class='qa-warn qa-status-partial'>部分回答：{esc(ans.note)}。{tail}</div>")
     else:
         lead = "各文件中最相关的条款：" if turn.compare else "最相关的条款："
         parts.append(f"<div class='qa-lead qa-status-answered'>{lead}</div>")
