@@ -23,6 +23,7 @@ is unchanged (same content hash, same model) are reused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -98,6 +99,15 @@ class Index:
     def original(self, chunk: Chunk) -> str:
         """The clause as written in the source."""
         return self.originals.get(chunk.chunk_id, chunk.text)
+
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        return {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+    def position(self, chunk_id: str) -> int:
+        """Where the clause ``chunk_id`` is in ``chunks`` (``KeyError`` if nowhere); the map is
+        built on first use, so opening an index does not pay for it."""
+        return self._positions[chunk_id]
 
 
 def corpus_hash(docs: list[Document]) -> str:

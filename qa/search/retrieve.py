@@ -113,7 +113,6 @@ class Retriever:
         positions = np.arange(len(index.chunks))
         self._sent_start = np.searchsorted(index.sentence_owner, positions, side="left")
         self._sent_end = np.searchsorted(index.sentence_owner, positions, side="right")
-        self._positions: dict[str, int] | None = None  # chunk id -> position, built on first use
         self._query_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
 
@@ -316,7 +315,7 @@ class Retriever:
 
     def addresses(self, question: str, chunk_id: str) -> bool:
         """Does this clause speak of the question's topic (its most specific word, or half its words)?"""
-        pos = self.position(chunk_id)
+        pos = self.index.position(chunk_id)
         terms, key = self._topic(question)
         tokens = self.candidate(pos).tokens | self.candidate(pos).heading_tokens - set(self._regions)
         return bool(key and key in tokens) or coverage_of(terms, tokens, self.idf) >= 0.5
@@ -331,11 +330,6 @@ class Retriever:
     def covered(self) -> frozenset[str]:
         """The regions (provinces, 全国) that the corpus has documents for."""
         return frozenset(self._covered)
-
-    def position(self, chunk_id: str) -> int:
-        if self._positions is None:
-            self._positions = {c.chunk_id: i for i, c in enumerate(self.index.chunks)}
-        return self._positions[chunk_id]
 
     def query_terms(self, query: str) -> list[str]:
         """The query's distinct words as they are matched (normalized, stop words dropped)."""

@@ -215,9 +215,7 @@ def format_answer(ans: Answer) -> str:
 
 def neighbour_positions(index: Index, chunk_id: str, before: int = 1, after: int = 1) -> list[int]:
     """Positions in ``index.chunks`` around ``chunk_id`` in the same document (its own included)."""
-    pos = next((i for i, c in enumerate(index.chunks) if c.chunk_id == chunk_id), None)
-    if pos is None:
-        raise KeyError(chunk_id)
+    pos = index.position(chunk_id)
     doc = index.chunks[pos].doc_id
     lo = max(0, pos - before)
     hi = min(len(index.chunks), pos + after + 1)
