@@ -12,10 +12,12 @@ from collections.abc import Iterable, Sequence
 from qa.search.gazetteer import NATIONAL, Place, places_in
 
 
-def regions_named(query: str, known_regions: Sequence[str] = ()) -> list[str]:
+def regions_named(query: str, known_regions: Sequence[str] = (), places: Sequence[Place] | None = None) -> list[str]:
     """Regions the question names, by place name or province name, in order of mention
-    (``known_regions``: the corpus's own region names, matched as written too)."""
-    found = [(query.lower().find(p.name.lower()), p.province) for p in places_in(query)]
+    (``known_regions``: the corpus's own region names, matched as written too; ``places``:
+    those ``places_in(query)`` already found)."""
+    places = places_in(query) if places is None else places
+    found = [(query.lower().find(p.name.lower()), p.province) for p in places]
     found += [(query.find(r), r) for r in known_regions if r and r in query]
     out: list[str] = []
     for _, r in sorted(found):

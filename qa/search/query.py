@@ -44,6 +44,7 @@ def prepare(
     text = normalize_query(question)
     tokens = tokenize(text)
     exp = expander.expand(text, *english) if expander is not None and text else None
+    places = places_in(text)
     extra = [t for t in tokenize(" ".join(exp.terms)) if t not in tokens] if exp else []
     terms = {t: 1.0 for t in tokens if len(t) > 1 or not t.isascii()}  # one Latin letter says nothing
     for t in extra:
@@ -55,8 +56,8 @@ def prepare(
         extra=extra,
         groups=[(tokens, 1.0), (extra, expansion_weight)],
         terms=terms,
-        regions=regions_named(text, known_regions),
-        places=places_in(text),
+        regions=regions_named(text, known_regions, places),
+        places=places,
         dense_text=exp.text_for_dense(text) if exp else text,
         asks=read_question(text),
     )

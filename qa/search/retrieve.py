@@ -17,6 +17,7 @@ Every weight and threshold comes from :class:`qa.search.config.RetrievalConfig`.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import NamedTuple
 
@@ -66,18 +67,6 @@ class Results(NamedTuple):
     def reasons(self) -> tuple[Reason, ...]:
         return self.judgement.reasons
 
-    @property
-    def top_dense(self) -> float:
-        return self.judgement.signals.top_dense
-
-    @property
-    def coverage(self) -> float:
-        return self.judgement.signals.coverage
-
-    @property
-    def unknown(self) -> float:
-        return self.judgement.signals.unknown
-
 
 def _empty(unknown: float, reasons: tuple[Reason, ...] = ()) -> Results:
     empty = np.zeros(0, dtype=np.float32)
@@ -105,10 +94,6 @@ class Retriever:
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
         self._regions = sorted({r for r in self._region_of.values() if r})
         self._covered = set(self._regions)
-        texts: dict[str, list[str]] = {}
-        for c in index.chunks:
-            texts.setdefault(c.doc_id, []).append(c.text)
-        self._doc_years = {d.doc_id: years_of([d.title, *texts.get(d.doc_id, [])], d.year) for d in index.docs.values()}
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
         positions = np.arange(len(index.chunks))
         self._sent_start = np.searchsorted(index.sentence_owner, positions, side="left")
@@ -169,7 +154,8 @@ class Retriever:
         cfg: RetrievalConfig,
     ) -> Judgement:
         """Step 6: is the first clause on topic, and what do the rules say the documents lack?"""
-        s = self.signals(q, qv, cands, fused, order)
+        topic = self.topic_terms(q)
+        s = self.signals(q, qv, cands, fused, order, topic)
         topical, p = on_topic(
             s,
             cfg.calibration(),
@@ -181,25 +167,25 @@ class Retriever:
         scope_docs = [d for d, r in self._region_of.items() if r in named] if named else list(self._region_of)
         reasons = [
             *reasons,
-            *year_reasons(q.asks.years, scope_docs, self._doc_years, "、".join(dict.fromkeys(named))),
-            *detail_reasons(
-                q.asks.details, [self.index.chunks[int(cands.positions[i])].text for i in order[:3]], list(self.topic_terms(q))
-            ),
+            *(year_reasons(q.asks.years, scope_docs, self.doc_years, "、".join(dict.fromkeys(named))) if q.asks.years else ()),
+            *detail_reasons(q.asks.details, [self.index.chunks[int(cands.positions[i])].text for i in order[:3]], list(topic)),
         ]
         return decide(True, topical, p, s, reasons)
 
-    def _topic_coverage(self, q: Query, positions: np.ndarray) -> float:
+    def _topic_coverage(self, terms: dict[str, float], positions: np.ndarray) -> float:
         """IDF-weighted share of the topic words found in these clauses; a word the corpus
         never uses weighs as much as its rarest word, so "高考加分" scores 0."""
-        terms = self.topic_terms(q)
         if not terms:
             return 1.0
         have = frozenset().union(*(self.candidate(int(p)).tokens | self.candidate(int(p)).heading_tokens for p in positions))
         rarest = float(np.log(1 + (self.lexical.n + 0.5) / 0.5))  # the idf of a word in no clause
         return weighted_share(terms, have, lambda t: self.idf(t) or rarest)
 
-    def signals(self, q: Query, qv: np.ndarray, cands: Candidates, fused: np.ndarray, order: np.ndarray) -> Signals:
-        """What the judgement reads about the first clause (``qa.search.judge.Signals``)."""
+    def signals(
+        self, q: Query, qv: np.ndarray, cands: Candidates, fused: np.ndarray, order: np.ndarray, topic: dict[str, float]
+    ) -> Signals:
+        """What the judgement reads about the first clause (``qa.search.judge.Signals``);
+        ``topic``: the question's ``topic_terms``."""
         i = int(order[0])
         first = int(cands.positions[i])
         ranked = np.sort(minmax(fused.astype(np.float64)))[::-1]
@@ -213,7 +199,7 @@ class Retriever:
             margin=float(ranked[0] - ranked[1]) if ranked.size > 1 else 1.0,
             agreement=0.5 * (i in dense_top) + 0.5 * (i in lexical_top),
             english=1.0 if q.expansion is not None and q.expansion.english else 0.0,
-            topic_coverage=self._topic_coverage(q, cands.positions[order[:3]]),
+            topic_coverage=self._topic_coverage(topic, cands.positions[order[:3]]),
         )
 
     def _rerank(self, q: Query, qv: np.ndarray, cands: Candidates, fused: np.ndarray, cfg: RetrievalConfig) -> np.ndarray:
@@ -242,6 +228,15 @@ class Retriever:
             self._kind_masks[kinds] = mask
         by_filter = allowed_mask(filters, self._doc_of, self.index.docs.values())
         return mask if by_filter is None else mask & by_filter
+
+    @functools.cached_property
+    def doc_years(self) -> dict[str, set[int]]:
+        """The years each document covers (``scope.years_of``): read from every clause, so
+        built when a question first names a year, not when the index is opened."""
+        texts: dict[str, list[str]] = {}
+        for c in self.index.chunks:
+            texts.setdefault(c.doc_id, []).append(c.text)
+        return {d.doc_id: years_of([d.title, *texts.get(d.doc_id, [])], d.year) for d in self.index.docs.values()}
 
     def encode_query(self, text: str) -> np.ndarray:
         """Query vector, cached: the same question asked again costs no model call."""

@@ -38,7 +38,7 @@ def retrieval_text(question: str, previous: str | None) -> tuple[str, bool]:
     A follow-up that names a place replaces the places of the previous question:
     "那湖南呢?" after "外地人在太原落户需要什么条件?" searches 落户 conditions in 湖南, not 太原."""
     if previous and is_followup(question):
-        if places_in(question):
+        if followup_regions(question):
             for place in sorted(places_in(previous), key=lambda p: -len(p.name)):
                 previous = re.sub(re.escape(place.name), "", previous, flags=re.IGNORECASE)
         return f"{previous} {question}", True
