@@ -297,21 +297,19 @@ class Retriever:
             if t not in place_words and t not in FRAME_WORDS and not t.isdigit() and not any(t in pw for pw in place_words)
         }
 
-    def _topic(self, question: str) -> tuple[dict[str, float], str]:
-        """The topic terms, and the most specific of them that the corpus knows."""
+    def topic(self, question: str) -> tuple[dict[str, float], str]:
+        """The question's topic terms, and the most specific of them that the corpus knows."""
         q = prepare(question, self.expander, self._regions, self.config.expansion_weight, self.config.coverage_expansion_weight)
         terms = self.topic_terms(q)
         known = [t for t in terms if self.idf(t) > 0]
         key = max(known, key=lambda t: (terms[t], self.idf(t)), default="")
         return terms, key
 
-    def topic_word(self, question: str) -> str:
-        return self._topic(question)[1]
-
-    def addresses(self, question: str, chunk_id: str) -> bool:
-        """Does this clause speak of the question's topic (its most specific word, or half its words)?"""
+    def addresses(self, topic: tuple[dict[str, float], str], chunk_id: str) -> bool:
+        """Does this clause speak of the question's ``topic`` (what ``topic()`` returns): its most
+        specific word, or half its words?"""
         pos = self.index.position(chunk_id)
-        terms, key = self._topic(question)
+        terms, key = topic
         tokens = self.candidate(pos).tokens | self.candidate(pos).heading_tokens - set(self._regions)
         return bool(key and key in tokens) or coverage_of(terms, tokens, self.idf) >= 0.5
 

@@ -123,20 +123,20 @@ def make_hits(index: Index, ids, scores, dense, lexical) -> list[Hit]:
     return hits
 
 
-def _silent(retriever: Retriever, question: str, hit: Hit) -> Reason:
-    topic = retriever.topic_word(question) or "这一问题"
+def _silent(topic_word: str, hit: Hit) -> Reason:
     where = f"所收录的{hit.region}文件" if hit.region and hit.region != "全国" else f"《{hit.title.strip('《》')}》"
-    return Reason("doc_silent", f"{where}未提及{topic}", hit.doc)
+    return Reason("doc_silent", f"{where}未提及{topic_word or '这一问题'}", hit.doc)
 
 
 def _mark_silent(retriever: Retriever, question: str, hits: list[Hit]) -> tuple[list[Hit], list[Reason]]:
     """Each hit flagged whether its clause addresses the question, and a reason per silent document."""
+    topic = retriever.topic(question)  # read once for all the hits
     out, reasons = [], []
     for h in hits:
-        says = retriever.addresses(question, h.chunk_id)
+        says = retriever.addresses(topic, h.chunk_id)
         out.append(replace(h, mentions=says))
         if not says:
-            reasons.append(_silent(retriever, question, h))
+            reasons.append(_silent(topic[1], h))
     return out, reasons
 
 
