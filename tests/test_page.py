@@ -139,6 +139,8 @@ def test_comparison_of_named_places_shows_exactly_those_and_says_what_is_missing
     assert [h.region for h in t.answer.hits] == ["山东", "湖南"]
     assert t.answer.hits[0].mentions and not t.answer.hits[1].mentions  # the 湖南 file never mentions 居住证
     assert any(r.code == "doc_silent" and "湖南" in r.message and "居住证" in r.message for r in t.answer.reasons)
+    t = page.answer("各地对居住证怎么规定?", [], True, Filters(), 5)
+    assert "未提及居住证" in t.answer.note and "各地" not in t.answer.note  # 各地 frames the question; the topic is 居住证
     t = page.answer("山东和广东对居住证分别怎么规定?", [], True, Filters(), 5)
     assert [h.region for h in t.answer.hits] == ["山东"] and "广东" in t.answer.note
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.ingest.kinds import BODY, CONTACT, HEADING, PREAMBLE, SIGNOFF
+from qa.search.diversify import EACH_WORDS
 
 _ISSUED = r"(印发|发布|发出|下发|出台|发文|签发|成文|发的)"
 _ASKS_SIGNOFF = re.compile(
@@ -82,9 +83,9 @@ DETAILS["figure"] = (_ASKS_FIGURE, re.compile(r"\d[\d.,]*\s*(%|万|亿|个|元|�
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
 FRAME_WORDS = frozenset(
     "办理 申请 规定 政策 条件 要求 怎么 如何 哪些 什么 需要 可以 能否 措施 情况 内容 方面 问题 文件 提出 对于 关于 分别 "
-    "有没有 是否 具体 相关 方面 主要 一些 这个 那个 怎样 apply policy rule rules say says"
+    "有没有 是否 具体 相关 主要 一些 这个 那个 怎样 apply policy rule rules say says"
     .split()
-)
+) | frozenset(EACH_WORDS)  # "各地对居住证怎么规定?" is about 居住证, not 各地
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
 
 

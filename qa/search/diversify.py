@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-_EACH = re.compile(r"分别|各地|各省|各自|对比|比较|各有|各文件|each|respectively|compare")
+# words that ask what each place or document says (also framing words, not a topic: qa.search.asks)
+EACH_WORDS = ("分别", "各地", "各省", "各自", "对比", "比较", "各有", "各文件", "each", "respectively", "compare")
+_EACH = re.compile("|".join(EACH_WORDS))
 
 
 def wants_each(query: str, regions: Sequence[str]) -> bool:
