@@ -9,6 +9,8 @@ web page and its API turn it into a friendly sentence or ``{"error": …}``.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK, EXIT_INPUT, EXIT_ENV = 0, 2, 3
 
 
@@ -54,5 +56,26 @@ class IndexNotReady(Unusable):
     """The index folder is missing, unreadable or inconsistent."""
 
 
+class IndexDamaged(IndexNotReady):
+    """The index's files do not match the checksums its manifest recorded."""
+
+
+class BuildBusy(Unusable):
+    """Another process kept the build lock longer than the configured wait."""
+
+
 class StoreError(Unusable):
     """The store named by --store cannot be used."""
+
+
+def os_error_text(exc: OSError) -> str:
+    """One line for a failing disk or folder, said plainly: "disk full", "read-only", …"""
+    where = f": {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "requested and" in str(exc):
+        # numpy's short write ("824832 requested and 445408 written") carries no errno
+        return f"disk full{where}"
+    if exc.errno == errno.EROFS:
+        return f"read-only file system{where}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied{where}"
+    return f"{exc.strerror or exc}{where}"

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import BadInput
+from qa.ingest.read import MAX_DOCUMENT_MB
 from qa.models.loader import DEFAULT_MODEL
+from qa.search.lock import DEFAULT_WAIT
 from qa.search.stores import StoreSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,8 @@ ENVIRONMENT = {
     "QA_AUTH": "logins for qa serve, user:password[,user:password…] (or --auth-file)",
     "QA_ADMINS": "logins allowed to upload documents, comma-separated (or --admin)",
     "QA_FEEDBACK": "qa serve --feedback-log: where 👍/👎 votes are appended (default feedback/feedback.jsonl)",
+    "QA_MAX_DOC_MB": f"largest document read or uploaded, MB (default {MAX_DOCUMENT_MB:g}; about 9× its size in memory to read)",
+    "QA_BUILD_WAIT": f"seconds to wait for another process's index build before giving up (default {DEFAULT_WAIT:g})",
 }
 
 
@@ -57,6 +61,9 @@ class Settings:
     admins: frozenset[str] = frozenset()
     feedback_log: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
     share: bool = False
+    # limits
+    max_document_mb: float = MAX_DOCUMENT_MB
+    build_wait: float = DEFAULT_WAIT
 
     @property
     def models_dir(self) -> Path:
@@ -88,7 +95,21 @@ class Settings:
             admins=frozenset(x.strip() for x in admins if x.strip()),
             feedback_log=a.get("feedback_log") or Path(env.get("QA_FEEDBACK") or root / "feedback" / "feedback.jsonl"),
             share=bool(a.get("share")),
+            max_document_mb=_positive("QA_MAX_DOC_MB", env.get("QA_MAX_DOC_MB"), MAX_DOCUMENT_MB),
+            build_wait=_positive("QA_BUILD_WAIT", env.get("QA_BUILD_WAIT"), DEFAULT_WAIT, zero=True),
         )
+
+
+def _positive(name: str, value: str | None, default: float, zero: bool = False) -> float:
+    if value is None or not value.strip():
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not (number >= 0 if zero else number > 0) or number != number or number == float("inf"):
+        raise BadInput(f"{name} must be a {'non-negative' if zero else 'positive'} number, not {value!r}")
+    return number
 
 
 def _port(value: object) -> int:

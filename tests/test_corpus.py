@@ -48,7 +48,7 @@ def test_sidecar_with_unknown_field_is_reported(tmp_path):
     (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
     (tmp_path / "a.txt.meta.json").write_text(json.dumps({"auther": "x"}), encoding="utf-8")
     report = load_corpus(tmp_path)
-    assert not report.documents and "unknown fields" in report.skipped[0][1]
+    assert not report.documents and "unknown field 'auther'" in report.skipped[0][1]
 
 
 def test_seed_metadata(seeds):

@@ -86,7 +86,7 @@ def test_damaged_index_gives_a_clear_error(tmp_path, small_corpus):
 
     build_index(tmp_path, load_corpus(small_corpus).documents, HashingEncoder())
     (tmp_path / "index" / "vectors.npy").write_bytes(b"garbage")
-    with pytest.raises(IndexNotReady, match="rebuild"):
+    with pytest.raises(IndexNotReady, match=r"damaged: vectors\.npy is 7 bytes"):
         load_index(tmp_path)
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     assert manifest["n_chunks"] > 0

@@ -2,6 +2,8 @@
 
 Title, issuing body, region, year and document number (文号) are found on the
 normalized text; ``<file>.meta.json`` beside a file overrides or fills any of them.
+The sidecar is checked against :class:`Sidecar` (pydantic): a wrong field or type is a
+:class:`SidecarError` naming the file and the field, never a crash later on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from qa.text import DATE_CN, DATE_ISO, HAN
 
@@ -118,25 +123,60 @@ def describe(text: str) -> Metadata:
     )
 
 
+_Text = Annotated[StrictStr, Field(min_length=1, max_length=300)]
+
+
+class Sidecar(BaseModel):
+    """What ``<file>.meta.json`` may say: text fields as non-empty strings, the year as an
+    integer (or null: the document has none); any other key is refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: _Text = Field(default=None)  # type: ignore[assignment] - absent: keep what the rules found
+    issuer: _Text = Field(default=None)  # type: ignore[assignment]
+    region: _Text = Field(default=None)  # type: ignore[assignment]
+    year: Annotated[StrictInt, Field(ge=1900, le=2100)] | None = None
+    doc_number: _Text = Field(default=None)  # type: ignore[assignment]
+
+
+class SidecarError(ValueError):
+    """A sidecar that is not valid JSON or not a valid :class:`Sidecar`."""
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR)
+
+
+def _first_problem(exc: ValidationError) -> str:
+    errors = exc.errors()
+    err = errors[0]
+    where = ".".join(str(x) for x in err["loc"]) or "the file"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if err["type"] == "extra_forbidden":
+        return f"unknown field {where!r}; allowed: {', '.join(META_FIELDS)}{more}"
+    if err["type"] == "model_type":
+        return "expected a JSON object"
+    return f"{where}: {err['msg'].lower()}{more}"
+
+
 def read_sidecar(path: Path) -> dict[str, object]:
-    """Metadata overrides from ``<file>.meta.json``; unknown keys are an error."""
-    side = path.with_name(path.name + SIDECAR)
+    """Metadata overrides from ``<file>.meta.json`` (only the fields it sets); raises
+    :class:`SidecarError` with a one-line reason if it is not valid."""
+    side = sidecar_path(path)
     if not side.exists():
         return {}
-    data = json.loads(side.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{side.name}: expected a JSON object")
-    unknown = set(data) - set(META_FIELDS)
-    if unknown:
-        raise ValueError(f"{side.name}: unknown fields {sorted(unknown)}; allowed: {list(META_FIELDS)}")
-    return data
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+        return Sidecar.model_validate(data).model_dump(exclude_unset=True)
+    except UnicodeDecodeError as exc:
+        raise SidecarError(f"{side.name}: not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise SidecarError(f"{side.name}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    except ValidationError as exc:
+        raise SidecarError(f"{side.name}: {_first_problem(exc)}") from exc
 
 
 def with_sidecar(meta: Metadata, path: Path) -> Metadata:
     """``meta`` with the fields ``<file>.meta.json`` gives replaced."""
     overrides = read_sidecar(path)
-    if not overrides:
-        return meta
-    if overrides.get("year") is not None:
-        overrides["year"] = int(overrides["year"])  # type: ignore[call-overload]
-    return replace(meta, **overrides)  # type: ignore[arg-type]
+    return replace(meta, **overrides) if overrides else meta  # type: ignore[arg-type]

@@ -9,7 +9,9 @@ Steps, in this order (each keeps a map back to the original characters):
 
 The result is a :class:`Normalized` string plus ``origin[i]``: the offset in the
 original text of normalized character ``i``. A citation can therefore always show
-the source as written.
+the source as written. The per-character bookkeeping is done in numpy arrays (4 bytes
+a character), not Python lists of ints and one-character strings (~100 bytes each):
+reading a document costs a few times its size in memory, not sixty.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 from opencc import OpenCC
 
 from qa.text import CJK
@@ -36,20 +39,21 @@ RARE_CHAR_FREQ = 2000
 _CHINESE_PUNCT = set("，。、；：？！“”‘’《》〈〉【】（）〔〕—…·「」『』")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Normalized:
     """Normalized text and, per character, its offset in the original text."""
 
     text: str
-    origin: tuple[int, ...]
+    origin: np.ndarray  # int32, one per character of ``text``
     mojibake_runs: tuple[tuple[int, int], ...] = ()  # (start, end) in the original
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalized half-open span back to a span of the original text."""
-        if start >= end or not self.origin:
-            pos = self.origin[start] if start < len(self.origin) else (self.origin[-1] + 1 if self.origin else 0)
+        n = len(self.origin)
+        if start >= end or not n:
+            pos = int(self.origin[start]) if start < n else (int(self.origin[-1]) + 1 if n else 0)
             return pos, pos
-        return self.origin[start], self.origin[end - 1] + 1
+        return int(self.origin[start]), int(self.origin[end - 1]) + 1
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,9 +79,24 @@ def _char_freq() -> dict[str, int]:
     return freq
 
 
+_BLOCK = 1 << 16
+_BLOCK_END = re.compile(r"[\n。]")  # a file may have no line breaks at all
+
+
 def to_simplified(text: str) -> str:
-    """Traditional → Simplified; OpenCC t2s is length-preserving on this kind of text."""
-    return _t2s().convert(text)
+    """Traditional → Simplified; OpenCC t2s is length-preserving on this kind of text.
+
+    Long texts go through in blocks ending at a line break or a full stop: OpenCC's own working memory
+    is about 20 bytes a character, paid per block instead of for the whole document."""
+    if len(text) <= _BLOCK:
+        return _t2s().convert(text)
+    out, start = [], 0
+    while start < len(text):
+        cut = _BLOCK_END.search(text, start + _BLOCK)
+        end = cut.end() if cut else len(text)
+        out.append(_t2s().convert(text[start:end]))
+        start = end
+    return "".join(out)
 
 
 def is_pinyin(token: str) -> bool:
@@ -122,43 +141,48 @@ def find_mojibake(text: str) -> list[tuple[int, int]]:
     return runs
 
 
-def _fold_width(ch: str) -> str:
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E:
-        return chr(code - 0xFEE0)
-    if ch == "\u3000":
-        return " "
-    return ch
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def _fold_width(text: str) -> str:
+    """Full-width ASCII forms and the ideographic space → their half-width forms."""
+    return text.translate(_WIDTH)
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _text(codes: np.ndarray) -> str:
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` for indexing, keeping a map to original offsets."""
-    keep = [True] * len(text)
+    codes = _codes(text)
+    keep = np.ones(len(codes), dtype=bool)
     for m in _PINYIN.finditer(text):
         if is_pinyin(m.group(1)):
-            for k in range(m.start(), m.end()):
-                keep[k] = False
+            keep[m.start() : m.end()] = False
     # Mojibake is searched on the text without pinyin so that "?,F(xiàn)" is one run.
-    stripped_idx = [i for i, k in enumerate(keep) if k]
-    stripped = "".join(text[i] for i in stripped_idx)
+    stripped_idx = np.flatnonzero(keep).astype(np.int32)
     runs: list[tuple[int, int]] = []
-    for s, e in find_mojibake(stripped):
-        for k in range(s, e):
-            keep[stripped_idx[k]] = False
-        runs.append((stripped_idx[s], stripped_idx[e - 1] + 1))
-    kept_idx = [i for i, k in enumerate(keep) if k]
-    kept = "".join(text[i] for i in kept_idx)
+    for s, e in find_mojibake(_text(codes[stripped_idx])):
+        keep[stripped_idx[s:e]] = False
+        runs.append((int(stripped_idx[s]), int(stripped_idx[e - 1]) + 1))
+    del stripped_idx
+    kept_idx = np.flatnonzero(keep).astype(np.int32)
+    kept = _text(codes[kept_idx])
     simple = to_simplified(kept)
     if len(simple) != len(kept):  # phrase conversion changed the length: go char by char
         simple = "".join(to_simplified(c) for c in kept)
-    folded = "".join(_fold_width(c) for c in simple)
-    return Normalized(text=folded, origin=tuple(kept_idx), mojibake_runs=tuple(runs))
+    return Normalized(text=_fold_width(simple), origin=kept_idx, mojibake_runs=tuple(runs))
 
 
 def normalize_query(text: str) -> str:
     """Normalize a user's question the same way documents are (no mojibake cut)."""
     kept = _PINYIN.sub(lambda m: "" if is_pinyin(m.group(1)) else m.group(0), text)
     simple = to_simplified(kept)
-    folded = "".join(_fold_width(c) for c in simple)
+    folded = _fold_width(simple)
     folded = "".join(c for c in folded if unicodedata.category(c)[0] != "C" or c in "\n\t")
     return re.sub(r"\s+", " ", folded).strip()

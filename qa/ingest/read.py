@@ -2,8 +2,10 @@
 
 Each ``*.txt`` / ``*.md`` file becomes a :class:`Document`. Encodings tried, in
 order: UTF-8 with BOM, UTF-16 with BOM, UTF-8, GB18030 (a superset of GBK/GB2312).
-A file that is not text is reported in ``CorpusReport.skipped`` with the reason and
-left out; the rest of the corpus is still read. Metadata comes from
+A file that is not text, is larger than the size limit (reading a document costs
+tens of times its size in memory), is hidden, or has an invalid sidecar is reported
+in ``CorpusReport.skipped`` with the reason and left out; the rest of the corpus is
+still read. Metadata comes from
 ``qa.ingest.metadata`` (rules, then the sidecar).
 """
 
@@ -18,6 +20,8 @@ from qa.ingest.metadata import describe, with_sidecar
 from qa.ingest.normalize import Normalized, normalize
 
 SUFFIXES = (".txt", ".md")
+MAX_DOCUMENT_MB = 8.0  # default limit; Settings.max_document_mb / QA_MAX_DOC_MB
+MB = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,25 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     raise ValueError("not UTF-8 or GB18030 text")
 
 
-def load_document(path: Path) -> Document:
+def check_name(path: Path) -> None:
+    """Refuse names the corpus scan would not read as documents (``ValueError``)."""
+    if path.name.startswith("."):
+        raise ValueError("hidden file (the name starts with '.'); rename it to add it")
+    if path.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"only {', '.join(SUFFIXES)} documents can be read")
+
+
+def check_size(path: Path, max_mb: float = MAX_DOCUMENT_MB) -> None:
+    """Refuse a file over the limit before reading it (``ValueError``)."""
+    size = path.stat().st_size
+    if size > max_mb * MB:
+        raise ValueError(f"{size / MB:.1f} MB is over the {max_mb:g} MB limit for one document (QA_MAX_DOC_MB)")
+
+
+def load_document(path: Path, max_mb: float = MAX_DOCUMENT_MB) -> Document:
     """Read and describe one file; raises ``ValueError`` with a reason if it cannot."""
+    check_name(path)
+    check_size(path, max_mb)
     data = path.read_bytes()
     raw, encoding = decode_bytes(data)
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
@@ -92,15 +113,18 @@ def load_document(path: Path) -> Document:
 
 
 def list_files(folder: Path) -> list[Path]:
-    """Documents under ``folder``, in sub-folders too, but not in hidden ones (.git, .trash …)."""
+    """Documents under ``folder``, in sub-folders too, but not in hidden folders (.git, .trash …).
+    Hidden files are listed, so that the scan reports them rather than passing over them."""
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        if p.is_file()
+        and p.suffix.lower() in SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parent.parts)
     )
 
 
-def load_corpus(folders: list[Path] | Path) -> CorpusReport:
+def load_corpus(folders: list[Path] | Path, max_mb: float = MAX_DOCUMENT_MB) -> CorpusReport:
     """Read every document under ``folders``; unreadable files are reported, not fatal."""
     if isinstance(folders, Path):
         folders = [folders]
@@ -111,7 +135,7 @@ def load_corpus(folders: list[Path] | Path) -> CorpusReport:
             raise CorpusError(f"corpus folder not found: {folder}")
         for path in list_files(folder):
             try:
-                doc = load_document(path)
+                doc = load_document(path, max_mb)
             except (OSError, ValueError) as exc:
                 report.skipped.append((str(path), str(exc)))
                 continue

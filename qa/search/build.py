@@ -9,6 +9,11 @@
    ``index-<id>`` when complete;
 4. **switch**: replace the ``index`` symlink in one ``os.replace``, then remove older
    builds. A crash at any step before the switch leaves the previous index serving.
+
+A build holds the build lock of its folder (``qa.search.lock``) from start to end, so
+two builders never interleave, and the ``.building-*`` folders it clears are those of
+builders that died. Vectors are reused from the current index only if their files still
+match the full checksums its manifest recorded (``qa.search.integrity``).
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from qa.ingest import CHUNKER_VERSION, Chunk, Document, chunk_document
 from qa.ingest.kinds import CONTACT, HEADING, SIGNOFF
 from qa.models import Encoder
 from qa.search import dictionary
-from qa.search.index import SCHEMA_VERSION, DocInfo, Manifest, corpus_hash, current_path
+from qa.search.index import SCHEMA_VERSION, DocInfo, Manifest, corpus_hash, current_path, read_manifest
+from qa.search.integrity import problems, summarize
 from qa.search.lexical import LexicalIndex
+from qa.search.lock import build_lock
 from qa.search.stores import StoreSpec, Written, writer_for
 from qa.search.tokens import tokenize
 from qa.text import sentences
@@ -94,12 +101,17 @@ def plan(docs: list[Document], fingerprint: str) -> BuildPlan:
 
 
 def previous_vectors(root: Path, fingerprint: str, vectors: str, rows: str) -> dict[str, np.ndarray]:
-    """Vectors of the current index by content hash, if it was built with this model
-    (by any schema version: the vectors file has not changed)."""
+    """Vectors of the current index by content hash, if it was built with this model and
+    both files still match their recorded checksums (a damaged index is never reused)."""
     base = current_path(root)
+    m = read_manifest(root)
+    if m is None or m.model_fingerprint != fingerprint:
+        return {}
+    damaged = problems(base, m.files, full=True, only=(vectors, rows))
+    if damaged:
+        log.warning("not reusing vectors of %s: %s", base, damaged[0])
+        return {}
     try:
-        if json.loads((base / "manifest.json").read_text(encoding="utf-8")).get("model_fingerprint") != fingerprint:
-            return {}
         vecs = np.load(base / vectors)
         hashes = [json.loads(line)["hash"] for line in (base / rows).read_text(encoding="utf-8").splitlines()]
     except (OSError, ValueError, KeyError):
@@ -133,10 +145,11 @@ class Vectors:
     sentences_embedded: int
 
 
-def embed_plan(root: Path, p: BuildPlan, encoder: Encoder, show_progress: bool) -> Vectors:
+def embed_plan(root: Path, p: BuildPlan, encoder: Encoder, show_progress: bool, reuse: bool = True) -> Vectors:
     fp = encoder.fingerprint
-    vectors, n = embed(p.texts, p.hashes, previous_vectors(root, fp, "vectors.npy", "chunks.jsonl"), encoder, show_progress)
-    sent_cache = previous_vectors(root, fp, "sentences.npy", "sentences.jsonl")
+    cache = previous_vectors(root, fp, "vectors.npy", "chunks.jsonl") if reuse else {}
+    vectors, n = embed(p.texts, p.hashes, cache, encoder, show_progress)
+    sent_cache = previous_vectors(root, fp, "sentences.npy", "sentences.jsonl") if reuse else {}
     sent_vectors, n_sent = embed(p.sent_texts, p.sent_hashes, sent_cache, encoder, show_progress)
     return Vectors(vectors, sent_vectors, n, n_sent)
 
@@ -160,7 +173,8 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def write(folder: Path, p: BuildPlan, v: Vectors, encoder: Encoder, spec: StoreSpec, stored: Written, seconds: float) -> None:
-    """Everything but the store's own data into ``folder``, the manifest last."""
+    """Everything but the store's own data into ``folder``, the manifest last, with the
+    checksums of every file written before it."""
     by_doc = {d.doc_id: d for d in p.docs}
     rows = []
     for c, h in zip(p.chunks, p.hashes, strict=True):
@@ -196,6 +210,7 @@ def write(folder: Path, p: BuildPlan, v: Vectors, encoder: Encoder, spec: StoreS
             DocInfo(d.doc_id, d.title, d.issuer, d.region, d.year, d.doc_number, d.sha256, counts.get(d.doc_id, 0))
             for d in p.docs
         ],
+        files=summarize(folder),
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -208,11 +223,14 @@ def switch(root: Path, final: Path, build_id: str) -> None:
 
 
 def _remove_stale(root: Path, keep: str) -> None:
+    """Older builds, and unfinished ones left by builders that died (the lock is ours)."""
     for p in root.glob("index-*"):
         if p.name != keep and p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
     for p in root.glob(".building-*"):
         shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(".link-*"):
+        p.unlink(missing_ok=True)
 
 
 def build_index(
@@ -222,14 +240,27 @@ def build_index(
     *,
     show_progress: bool = False,
     store: StoreSpec | None = None,
+    reuse: bool = True,
     on_built: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Chunk, embed (reusing unchanged vectors) and write a new index, then make it current."""
+    """Chunk, embed (reusing unchanged vectors unless ``reuse`` is off) and write a new
+    index, then make it current; all under the build lock of ``root``."""
+    with build_lock(root):
+        return _build(root, docs, encoder, show_progress, store or StoreSpec("faiss"), reuse, on_built)
+
+
+def _build(
+    root: Path,
+    docs: list[Document],
+    encoder: Encoder,
+    show_progress: bool,
+    spec: StoreSpec,
+    reuse: bool,
+    on_built: Callable[[Path], None] | None,
+) -> Path:
     t0 = time.perf_counter()
-    root.mkdir(parents=True, exist_ok=True)
-    spec = store or StoreSpec("faiss")
     p = plan(docs, encoder.fingerprint)
-    v = embed_plan(root, p, encoder, show_progress)
+    v = embed_plan(root, p, encoder, show_progress, reuse)
     build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     writer = writer_for(spec, root)
     tmp = root / f".building-{build_id}"

@@ -14,6 +14,9 @@ Layout under the embeddings folder::
         sentences.npy   float32, one row per sentence of every clause (for re-ranking)
         sentences.jsonl the clause each sentence belongs to, and its content hash
 
+The manifest also records every file's size and checksums (``qa.search.integrity``):
+opening checks sizes and samples and refuses a damaged index with ``IndexDamaged``.
+
 With a Milvus store the vectors and clause texts are also written to a new Milvus
 collection named in the manifest (qa.search.stores). A build is written to a fresh folder
 (and collection) and only then made current by replacing the symlink, so a crash
@@ -31,14 +34,15 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import IndexNotReady
+from qa.errors import IndexDamaged, IndexNotReady
 from qa.ingest import CHUNKER_VERSION, Chunk, Document
 from qa.models import Encoder
 from qa.search import dictionary
+from qa.search.integrity import FileSum, problems
 from qa.search.lexical import LexicalIndex
 from qa.search.stores import Store, StoreSpec, open_store
 
-SCHEMA_VERSION = 4  # 4: english.tsv
+SCHEMA_VERSION = 5  # 4: english.tsv; 5: checksums of the files
 CURRENT = "index"
 
 
@@ -73,11 +77,13 @@ class Manifest:
     sentences_embedded: int
     versions: dict[str, str]
     documents: list[DocInfo]
+    files: dict[str, FileSum]  # every file of the build but the manifest (qa.search.integrity)
 
     @staticmethod
     def from_json(data: dict) -> Manifest:
         docs = [DocInfo(**d) for d in data.pop("documents")]
-        return Manifest(documents=docs, **data)
+        files = {name: FileSum(**f) for name, f in data.pop("files").items()}
+        return Manifest(documents=docs, files=files, **data)
 
 
 @dataclass(frozen=True)
@@ -144,8 +150,15 @@ def is_current(root: Path, docs: list[Document], encoder: Encoder, store: StoreS
     )
 
 
+def damage(root: Path, *, full: bool = False) -> list[str]:
+    """What is wrong with the current index's files (empty: nothing, or no index at all)."""
+    m = read_manifest(root)
+    return [] if m is None else problems(current_path(root), m.files, full=full)
+
+
 def load_index(root: Path, store: StoreSpec | None = None) -> Index:
-    """Load the current index; raises ``IndexNotReady`` with a one-line reason.
+    """Load the current index; raises ``IndexNotReady`` with a one-line reason
+    (``IndexDamaged`` when its files are not as built).
 
     ``store``: the configured store, whose credentials are used when it is the one the
     manifest names."""
@@ -153,6 +166,9 @@ def load_index(root: Path, store: StoreSpec | None = None) -> Index:
     m = read_manifest(root)
     if m is None:
         raise IndexNotReady(f"no usable index in {root}; run: qa index")
+    found = problems(base, m.files)
+    if found:
+        raise IndexDamaged(f"index in {base.resolve()} is damaged: {found[0]}")
     try:
         rows = [json.loads(line) for line in (base / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         vectors = np.load(base / "vectors.npy", mmap_mode="r")
@@ -166,7 +182,7 @@ def load_index(root: Path, store: StoreSpec | None = None) -> Index:
             dtype=np.int64,
         )
     except (OSError, ValueError, RuntimeError) as exc:
-        raise IndexNotReady(f"index in {base} is damaged ({exc}); run: qa index --rebuild") from exc
+        raise IndexDamaged(f"index in {base.resolve()} is damaged ({exc})") from exc
     # most clean sources read the same after normalizing: keep only the differing ones
     originals = {r["chunk_id"]: o for r in rows if (o := r.pop("original")) != r["text"]}
     for r in rows:
@@ -174,6 +190,6 @@ def load_index(root: Path, store: StoreSpec | None = None) -> Index:
         r["section"] = tuple(r["section"])
     chunks = [Chunk(**r) for r in rows]
     if len(chunks) != len(vectors) or lexical.n != len(chunks) or len(sent_vectors) != len(sent_owner):
-        raise IndexNotReady(f"index in {base} is inconsistent; run: qa index --rebuild")
+        raise IndexDamaged(f"index in {base.resolve()} is inconsistent (clause, vector and token counts differ)")
     docs = {d.doc_id: d for d in m.documents}
     return Index(base.resolve(), m, chunks, vectors, opened, lexical, docs, originals, sent_vectors, sent_owner, english)

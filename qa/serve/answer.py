@@ -86,6 +86,7 @@ def clean_question(question: str) -> tuple[str, bool]:
     """Validate a question: strip control characters, cut overly long ones (flagged)."""
     if question is None:
         raise BadQuestion("question is empty", "empty")
+    question = question[: MAX_QUESTION_CHARS * 4]  # before any work: a 20M-character paste costs nothing
     q = "".join(c for c in question if c.isprintable() or c in " \t")
     q = " ".join(q.split())
     if not q:

@@ -16,6 +16,7 @@ from qa.engine import Engine
 from qa.errors import EXIT_OK, BadInput, BadQuestion
 from qa.ingest.manage import add_files, remove_docs
 from qa.search import MODES, Filters
+from qa.search.lock import build_lock
 from qa.serve.answer import ask, clean_question, format_answer
 from qa.settings import Settings
 
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction, common: AddCommon) -> None:
     p = sub.add_parser("index", help="build or update the index")
     common(p)
     p.add_argument("--rebuild", action="store_true", help="rebuild even if nothing changed")
+    p.add_argument("--verify", action="store_true", help="check every index file's checksum; rebuild what is damaged")
     p.set_defaults(handler=cmd_index)
 
     p = sub.add_parser("add", help="add documents to the corpus and update the index")
@@ -36,7 +38,9 @@ def register(sub: argparse._SubParsersAction, common: AddCommon) -> None:
 
     p = sub.add_parser("remove", help="remove documents (by file name) and update the index")
     common(p)
-    p.add_argument("docs", nargs="+", help="file names as shown in citations, e.g. 000_7eb558928ca9a35a.txt")
+    p.add_argument(
+        "docs", nargs="+", help="file names as shown in citations, e.g. 000_7eb558928ca9a35a.txt (kept under embeddings/removed/)"
+    )
     p.set_defaults(handler=cmd_remove)
 
     p = sub.add_parser("ask", help="ask one question")
@@ -83,24 +87,37 @@ def _report_index(engine: Engine, verb: str) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    engine = Engine.open(Settings.from_args(args), rebuild=args.rebuild, show_progress=True)
-    _report_index(engine, "built" if engine.rebuilt else "up to date")
+    engine = Engine.open(Settings.from_args(args), rebuild=args.rebuild, verify=args.verify, strict=True, show_progress=True)
+    for problem in engine.repaired:
+        print(f"damaged: {problem}")
+    if args.verify and not engine.repaired:
+        print(f"verified: all {len(engine.index.manifest.files)} files match their checksums")
+    _report_index(engine, "rebuilt" if engine.repaired else "built" if engine.rebuilt else "up to date")
     return EXIT_OK
 
 
 def cmd_add(args: argparse.Namespace) -> int:
     settings = Settings.from_args(args)
-    for ch in add_files(args.paths, settings.corpus[0], replace=args.replace):
-        print(f"{ch.action}: {ch.doc_id} ({ch.where})")
-    _report_index(Engine.open(settings, show_progress=True), "updated")
+    # one lock over copying and indexing: a concurrent build cannot miss these documents
+    with build_lock(settings.embeddings, settings.build_wait):
+        changes = add_files(
+            args.paths, settings.corpus[0], settings.removed_dir, replace=args.replace, max_mb=settings.max_document_mb
+        )
+        for ch in changes:
+            kept = f"; the old version is kept as {ch.where}" if ch.action == "replaced" else ""
+            print(f"{ch.action}: {ch.doc_id}{kept or f' ({ch.where})'}")
+        engine = Engine.open(settings, strict=True, show_progress=True)
+    _report_index(engine, "updated")
     return EXIT_OK
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     settings = Settings.from_args(args)
-    for ch in remove_docs(args.docs, settings.corpus[0], settings.removed_dir):
-        print(f"{ch.action}: {ch.doc_id} ({ch.where})")
-    _report_index(Engine.open(settings, show_progress=True), "updated")
+    with build_lock(settings.embeddings, settings.build_wait):
+        for ch in remove_docs(args.docs, settings.corpus[0], settings.removed_dir):
+            print(f"{ch.action}: {ch.doc_id} (kept as {ch.where})")
+        engine = Engine.open(settings, strict=True, show_progress=True)
+    _report_index(engine, "updated")
     return EXIT_OK
 
 

@@ -1,4 +1,7 @@
-"""👍/👎 feedback: one JSON line per vote, appended, never rewritten."""
+"""👍/👎 feedback: one JSON line per vote, appended, never rewritten.
+
+Line and paragraph separators a question may hold (U+2028, U+2029, U+0085) are written
+as JSON escapes: a reader splitting the log on any line break still sees one vote a line."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import time
 from pathlib import Path
 
 _LOCK = threading.Lock()
+_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\u0085": "\\u0085"})
 
 
 def record(path: Path, *, question: str, vote: str, clause_ids: list[str], mode: str = "ask") -> dict:
@@ -22,7 +26,7 @@ def record(path: Path, *, question: str, vote: str, clause_ids: list[str], mode:
         "clause_ids": clause_ids,
         "mode": mode,
     }
-    line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+    line = (json.dumps(entry, ensure_ascii=False).translate(_SEPARATORS) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     with _LOCK:
         # O_APPEND: each write lands at the end, even with several processes logging

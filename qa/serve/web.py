@@ -14,13 +14,16 @@ import threading
 from pathlib import Path
 
 from qa.engine import Engine
-from qa.errors import BadInput, BadQuestion, ManageError
+from qa.errors import BadInput, BadQuestion, ManageError, QAError
 from qa.ingest.manage import add_files
+from qa.ingest.read import MB
 from qa.search import MODES, Filters
 from qa.search.gazetteer import NATIONAL
+from qa.search.lock import build_lock
 from qa.serve.answer import Answer, ask, compare, neighbour_positions
 from qa.serve.dialog import followup_regions, retrieval_text
 from qa.serve.feedback import record
+from qa.serve.guard import LoginThrottle, SecurityHeaders, ThrottleLogins
 from qa.serve.render import COPY_JS, CSS, Turn, context_html, conversation_html
 from qa.settings import Settings
 
@@ -45,10 +48,19 @@ class Page:
     """Callbacks of the page, over one engine; no Gradio types in here, so they test plainly."""
 
     def __init__(self, engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset()) -> None:
-        self.engine = engine
+        self._engine = engine
         self.feedback_log = feedback_log
         self.admins = admins
-        self._upload_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine on the current index: when another process (``qa add`` from a shell,
+        say) has switched the index, the next request loads it; questions asked meanwhile
+        are answered from the old one."""
+        with self._swap_lock:
+            self._engine = self._engine.refreshed()
+            return self._engine
 
     # -- asking -------------------------------------------------------------------------
 
@@ -115,33 +127,75 @@ class Page:
             return "只有管理员登录后才能上传文件。"
         if not paths:
             return "请先选择 .txt 或 .md 文件。"
-        with self._upload_lock:  # one update at a time
-            progress(0.1, desc="检查文件")
-            corpus = self.engine.settings.corpus[0]
-            try:
-                changes = add_files([Path(p) for p in paths], corpus)
-            except ManageError as exc:
-                return f"未上传：{exc}"
-            progress(0.4, desc="更新索引（只嵌入新的条款）")
-            engine = Engine.open(self.engine.settings, encoder=self.engine.encoder)
-            progress(0.9, desc="切换到新索引")
-            self.engine = engine
-            m = engine.index.manifest
+        settings = self.engine.settings
+        progress(0.1, desc="检查文件")
+        try:
+            # the build lock, as for qa add: one update at a time, across processes too
+            with build_lock(settings.embeddings, settings.build_wait):
+                changes = add_files(
+                    [Path(p) for p in paths], settings.corpus[0], settings.removed_dir, max_mb=settings.max_document_mb
+                )
+                progress(0.4, desc="更新索引（只嵌入新的条款）")
+                engine = Engine.open(settings, encoder=self.engine.encoder, strict=True)
+        except ManageError as exc:
+            return f"未上传：{exc}"
+        except QAError as exc:
+            return f"文件已加入，但索引未能更新（{exc}）；现有回答仍来自上一版索引。"
+        progress(0.9, desc="切换到新索引")
+        with self._swap_lock:
+            self._engine = engine
+        m = engine.index.manifest
         done = "；".join(
             f"{c.doc_id}（{'新增' if c.action == 'added' else '未变' if c.action == 'unchanged' else '替换'}）" for c in changes
         )
         return f"已完成：{done}。现有 {len(m.documents)} 个文件、{m.n_chunks} 条条款，本次嵌入 {m.embedded} 条。"
 
-    def api_ask(self, question: str, k: int = 5, mode: str = "hybrid", docs=None, regions=None, years=None) -> dict:
-        """The structured answer, exactly as ``qa ask --json`` prints it (or an error)."""
-        if mode not in MODES:
-            return {"question": question, "error": f"mode must be one of {list(MODES)}", "results": []}
-        filters = Filters(tuple(docs or ()), tuple(regions or ()), tuple(int(y) for y in years or ()))
+    def api_ask(self, question: object, k: object = 5, mode: object = "hybrid", docs=None, regions=None, years=None) -> dict:
+        """The structured answer, exactly as ``qa ask --json`` prints it, or ``{"error": …}``
+        naming the argument that cannot be used — whatever types a script sends."""
         try:
-            ans = ask(self.engine.retriever, question, k=int(k), mode=mode, filters=filters)  # type: ignore[arg-type]
-        except BadQuestion as exc:
-            return {"question": question, "error": str(exc), "results": []}
+            q, n, filters = _api_arguments(question, k, mode, docs, regions, years)
+            ans = ask(self.engine.retriever, q, k=n, mode=mode, filters=filters)  # type: ignore[arg-type]
+        except BadInput as exc:
+            return {"question": question if isinstance(question, str) else None, "error": str(exc), "results": []}
         return ans.to_json()
+
+
+MAX_K = 50
+
+
+def _texts(name: str, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise BadInput(f"{name} must be a list of strings")
+    return tuple(value)
+
+
+def _api_arguments(question, k, mode, docs, regions, years) -> tuple[str, int, Filters]:
+    """Check the API's arguments; a wrong type is a ``BadInput`` naming the argument."""
+    if not isinstance(question, str):
+        raise BadInput("question must be a string")
+    if isinstance(k, bool) or not isinstance(k, (int, float, str)):
+        raise BadInput(f"k must be a whole number from 1 to {MAX_K}")
+    try:
+        n = int(k)
+    except (ValueError, OverflowError):
+        raise BadInput(f"k must be a whole number from 1 to {MAX_K}") from None
+    if not 1 <= n <= MAX_K:
+        raise BadInput(f"k must be a whole number from 1 to {MAX_K}")
+    if mode not in MODES:
+        raise BadInput(f"mode must be one of {list(MODES)}")
+    year_list = [years] if isinstance(years, (int, str)) else years or []
+    if not isinstance(year_list, (list, tuple)):
+        raise BadInput("years must be a list of years")
+    try:
+        year_values = tuple(int(y) for y in year_list if not isinstance(y, bool))
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput("years must be a list of years, such as [2024]") from None
+    return question, n, Filters(_texts("docs", docs), _texts("regions", regions), year_values)
 
 
 def _choices(ans: Answer | None) -> list[tuple[str, str]]:
@@ -236,7 +290,7 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
         down.click(lambda t: page.vote("down", t), turns, vote_status, api_visibility="private")
         clear.click(on_clear, None, [conv, turns, opener, context, vote_status], api_visibility="private")
 
-        def api_ask(
+        def api_ask(  # annotations document the API; Page.api_ask checks what really arrives
             question: str,
             k: int = 5,
             mode: str = "hybrid",
@@ -260,12 +314,19 @@ def serve(settings: Settings) -> None:
         raise BadInput(f"administrators without a login: {', '.join(sorted(unknown))}")
     engine = Engine.open(settings, show_progress=True)
     print(f"index: {engine.index.manifest.n_chunks} clauses from {len(engine.report.documents)} documents", flush=True)
+    if engine.stale:
+        print(f"warning: answering from the previous index: {engine.stale}", flush=True)
     demo = build(engine, settings.feedback_log, settings.admins)
+    throttle = LoginThrottle()
+    from starlette.middleware import Middleware
+
     demo.queue(default_concurrency_limit=2, max_size=256).launch(
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
-        auth=list(settings.auth) or None,
+        auth=throttle.checker(settings.auth) if settings.auth else None,
         css=CSS,
         footer_links=["api"],
+        max_file_size=int(settings.max_document_mb * MB),  # the server refuses larger uploads
+        app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(ThrottleLogins, throttle=throttle)]},
     )
