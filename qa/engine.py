@@ -44,7 +44,7 @@ def read_corpus(settings: Settings, *, warn: bool = True) -> CorpusReport:
     for path, reason in report.skipped if warn else ():
         log.warning("skipped %s: %s", path, reason)
     if not report.documents:
-        raise CorpusError(f"no readable .txt/.md documents in {', '.join(map(str, settings.corpus))}")
+        raise CorpusError(f"no readable documents in {', '.join(map(str, settings.corpus))}")
     return report
 
 
@@ -103,7 +103,11 @@ class Engine:
             return self
         if target == self.index.path:
             return self
-        index = load_index(root, self.settings.store)
+        try:
+            index = load_index(root, self.settings.store)
+        except IndexNotReady as exc:  # keep answering from the index this engine has
+            log.warning("not switching to the new index: %s", exc)
+            return self
         log.info("switched to the index built by another process: %s", index.path)
         retriever = Retriever(index, self.encoder, self.retriever.config)
         return replace(self, index=index, retriever=retriever, rebuilt=False, stale="", repaired=())

@@ -26,12 +26,14 @@ def test_bad_files_skipped_with_reason_rest_indexed(tmp_path):
     (tmp_path / "good.txt").write_text(TEXT, encoding="gb18030")
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
-    (tmp_path / "ignored.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "ignored.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     report = load_corpus(tmp_path)
     assert [d.doc_id for d in report.documents] == ["good.txt"]
     reasons = dict((p.split("/")[-1], r) for p, r in report.skipped)
     assert "binary" in reasons["image.txt"] and "empty" in reasons["empty.md"]
-    assert "ignored.pdf" not in reasons  # not a document type at all
+    assert reasons["broken.pdf"].startswith("not a readable PDF")
+    assert "ignored.xls" not in reasons  # not a document type at all
 
 
 def test_metadata_rules_and_sidecar(tmp_path):

@@ -19,6 +19,7 @@ sign-off (issuer and date lines at the end) are chunks of their own.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from qa.ingest.kinds import BODY, HEADING, PREAMBLE, SIGNOFF, line_kinds
 from qa.ingest.read import Document
 from qa.text import DATE_CN, DATE_ISO, HAN, SENTENCE_END, SPLIT_AFTER_SENTENCE
 
-CHUNKER_VERSION = 4  # 4: chunks carry their kind (qa.ingest.kinds)
+CHUNKER_VERSION = 5  # 4: chunks carry their kind (qa.ingest.kinds); 5: and their PDF page
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -91,6 +92,7 @@ class Chunk:
     kind: str  # qa.ingest.kinds: body, heading, preamble, signoff, contact, furniture
     part: int = 1
     parts: int = 1
+    page: int = 0  # the PDF page the clause starts on (1-based); 0 for formats without pages
 
     @property
     def section_path(self) -> str:
@@ -354,6 +356,7 @@ def chunk_document(doc: Document, max_chars: int = 360, min_chars: int = 12) -> 
                     kind=kind,
                     part=k,
                     parts=len(spans),
+                    page=bisect.bisect_right(doc.pages, o0) if doc.pages else 0,
                 )
             )
     return chunks

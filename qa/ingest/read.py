@@ -1,7 +1,9 @@
-"""Read policy documents from a folder: decoding, normalizing, metadata.
+"""Read policy documents from a folder: extracting, normalizing, metadata.
 
-Each ``*.txt`` / ``*.md`` file becomes a :class:`Document`. Encodings tried, in
-order: UTF-8 with BOM, UTF-16 with BOM, UTF-8, GB18030 (a superset of GBK/GB2312).
+Each file of a known format (``qa.ingest.formats``: .txt, .md, .pdf, .docx, .html)
+becomes a :class:`Document`: its text extracted by the format's library, normalized,
+and described by rules, hints from the format (a web page's date and source) and
+the sidecar, in that order of precedence from last to first.
 A file that is not text, is larger than the size limit (reading a document costs
 tens of times its size in memory), is hidden, or has an invalid sidecar is reported
 in ``CorpusReport.skipped`` with the reason and left out; the rest of the corpus is
@@ -12,14 +14,16 @@ still read. Metadata comes from
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.ingest.metadata import describe, with_sidecar
+from qa.ingest.formats import SUFFIXES, Extracted, decode_bytes, extract
+from qa.ingest.metadata import Metadata, describe, with_sidecar
 from qa.ingest.normalize import Normalized, normalize
+from qa.text import DATE_ISO
 
-SUFFIXES = (".txt", ".md")
+__all__ = ["SUFFIXES", "CorpusReport", "Document", "decode_bytes", "list_files", "load_corpus", "load_document"]
 MAX_DOCUMENT_MB = 8.0  # default limit; Settings.max_document_mb / QA_MAX_DOC_MB
 MB = 1 << 20
 
@@ -37,8 +41,9 @@ class Document:
     region: str
     year: int | None
     doc_number: str
-    encoding: str
+    encoding: str  # the text encoding, or the format ("pdf", "docx", "html")
     sha256: str
+    pages: tuple[int, ...] = ()  # PDF: offset in ``raw`` where each page starts
 
     @property
     def text(self) -> str:
@@ -49,26 +54,6 @@ class Document:
 class CorpusReport:
     documents: list[Document] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-
-
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode ``data`` as text; return (text, encoding). Raises ``ValueError`` if binary."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    if b"\x00" in data:
-        raise ValueError("binary file (contains NUL bytes)")
-    for enc in ("utf-8", "gb18030"):
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        controls = sum(1 for c in text if ord(c) < 32 and c not in "\r\n\t\f")
-        if controls > max(2, len(text) // 100):
-            raise ValueError("binary file (control characters)")
-        return text, enc
-    raise ValueError("not UTF-8 or GB18030 text")
 
 
 def check_name(path: Path) -> None:
@@ -91,12 +76,12 @@ def load_document(path: Path, max_mb: float = MAX_DOCUMENT_MB) -> Document:
     check_name(path)
     check_size(path, max_mb)
     data = path.read_bytes()
-    raw, encoding = decode_bytes(data)
-    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    got = extract(path.suffix, data)
+    raw = got.text if got.pages else got.text.replace("\r\n", "\n").replace("\r", "\n")
     if not raw.strip():
         raise ValueError("empty file")
     norm = normalize(raw)
-    meta = with_sidecar(describe(norm.text), path)
+    meta = with_sidecar(_with_hints(describe(norm.text), got), path)
     return Document(
         doc_id=path.name,
         path=str(path),
@@ -107,9 +92,19 @@ def load_document(path: Path, max_mb: float = MAX_DOCUMENT_MB) -> Document:
         region=meta.region,
         year=meta.year,
         doc_number=meta.doc_number,
-        encoding=encoding,
+        encoding=got.encoding,
         sha256=hashlib.sha256(data).hexdigest(),
+        pages=got.pages,
     )
+
+
+def _with_hints(meta: Metadata, got: Extracted) -> Metadata:
+    """Fill what the rules did not find from the format's own hints (a web page's
+    publication date and site name), never overriding the document's text."""
+    year = meta.year
+    if year is None and (m := DATE_ISO.search(got.hints.get("date", ""))):
+        year = int(m.group(1))
+    return replace(meta, year=year, issuer=meta.issuer or got.hints.get("source", ""))
 
 
 def list_files(folder: Path) -> list[Path]:

@@ -30,6 +30,7 @@ class Hit:
     lexical_score: float
     kind: str = "body"  # qa.ingest.kinds: body, preamble, signoff, contact …
     mentions: bool = True  # False: its document does not address the question (comparison, filters)
+    page: int = 0  # the PDF page the clause starts on; 0 for formats without pages
 
     @property
     def citation(self) -> str:
@@ -79,6 +80,8 @@ def citation(hit: Hit) -> str:
     if hit.doc_number:
         parts.append(hit.doc_number)
     parts.append(hit.section or PLACE_LABEL.get(hit.kind, "正文"))
+    if hit.page:
+        parts.append(f"第{hit.page}页")
     return ",".join(parts)
 
 
@@ -119,6 +122,7 @@ def make_hits(index: Index, ids, scores, dense, lexical) -> list[Hit]:
                 dense_score=round(float(d), 4),
                 lexical_score=round(float(lx), 4),
                 kind=c.kind,
+                page=c.page,
             )
         )
     return hits

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction, common: AddCommon) -> None:
 
     p = sub.add_parser("add", help="add documents to the corpus and update the index")
     common(p)
-    p.add_argument("paths", nargs="+", type=Path, help=".txt/.md files (a NAME.txt.meta.json beside one comes along)")
+    p.add_argument("paths", nargs="+", type=Path, help=".txt .md .pdf .docx .html files (NAME.pdf.meta.json beside comes too)")
     p.add_argument("--replace", action="store_true", help="replace a document of the same name")
     p.set_defaults(handler=cmd_add)
 

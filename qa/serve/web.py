@@ -16,7 +16,7 @@ from pathlib import Path
 from qa.engine import Engine
 from qa.errors import BadInput, BadQuestion, ManageError, QAError
 from qa.ingest.manage import add_files
-from qa.ingest.read import MB
+from qa.ingest.read import MB, SUFFIXES
 from qa.search import MODES, Filters
 from qa.search.gazetteer import NATIONAL
 from qa.search.lock import build_lock
@@ -126,7 +126,7 @@ class Page:
         if not username or username not in self.admins:
             return "只有管理员登录后才能上传文件。"
         if not paths:
-            return "请先选择 .txt 或 .md 文件。"
+            return "请先选择要上传的文件（.txt .md .pdf .docx .html）。"
         settings = self.engine.settings
         progress(0.1, desc="检查文件")
         try:
@@ -277,7 +277,7 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
         for b, q in zip(example_buttons, EXAMPLES, strict=True):
             b.click(lambda *a, q=q: on_ask(q, *a), inputs[1:], outputs, api_visibility="private")
         with gr.Accordion("管理员：上传文件", open=False, visible=bool(admins), elem_id="qa-admin"):
-            files = gr.File(label="选择 .txt / .md 文件", file_count="multiple", file_types=[".txt", ".md"])
+            files = gr.File(label="选择文件（.txt .md .pdf .docx .html）", file_count="multiple", file_types=list(SUFFIXES))
             upload_btn = gr.Button("上传并更新索引", elem_id="qa-upload")
             upload_status = gr.Markdown(elem_id="qa-upload-status")
 
