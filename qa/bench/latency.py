@@ -49,7 +49,7 @@ def run_bench(settings: Settings, n_queries: int = 50) -> int:
             lat[mode].append((time.perf_counter() - t0) * 1000)
 
     m = engine.index.manifest
-    print(f"corpus: {len(engine.report.documents)} documents, {m.n_chunks} clauses; model {m.model_name}; index {m.index_type}")
+    print(f"corpus: {len(engine.catalog.entries)} documents, {m.n_chunks} clauses; model {m.model_name}; index {m.index_type}")
     print(f"index build, cold (model conversion + embed all): {cold:7.2f} s")
     print(f"index rebuild, vectors reused ({reused} re-embedded): {rebuild:7.2f} s")
     print(f"open, index current (load model + index):        {warm:7.2f} s")

@@ -186,6 +186,7 @@ def write(folder: Path, p: BuildPlan, v: Vectors, encoder: Encoder, spec: StoreS
     np.save(folder / "vectors.npy", v.clauses)
     np.save(folder / "sentences.npy", v.sentences)
     _write_jsonl(folder / "sentences.jsonl", ({"chunk": o, "hash": h} for o, h in zip(p.sent_owner, p.sent_hashes, strict=True)))
+    np.save(folder / "sentence_owner.npy", np.asarray(p.sent_owner, dtype=np.int32))
     counts: dict[str, int] = {}
     for c in p.chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1

@@ -81,7 +81,7 @@ def _check_k(k: int) -> None:
 def _report_index(engine: Engine, verb: str) -> None:
     m = engine.index.manifest
     print(
-        f"index {verb}: {len(engine.report.documents)} documents, {m.n_chunks} clauses "
+        f"index {verb}: {len(engine.catalog.entries)} documents, {m.n_chunks} clauses "
         f"({m.embedded} embedded in this build), model {m.model_name}, {m.index_type}, {engine.index.path}"
     )
 

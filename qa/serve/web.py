@@ -313,7 +313,7 @@ def serve(settings: Settings) -> None:
     if unknown:
         raise BadInput(f"administrators without a login: {', '.join(sorted(unknown))}")
     engine = Engine.open(settings, show_progress=True)
-    print(f"index: {engine.index.manifest.n_chunks} clauses from {len(engine.report.documents)} documents", flush=True)
+    print(f"index: {engine.index.manifest.n_chunks} clauses from {len(engine.catalog.entries)} documents", flush=True)
     if engine.stale:
         print(f"warning: answering from the previous index: {engine.stale}", flush=True)
     demo = build(engine, settings.feedback_log, settings.admins)
