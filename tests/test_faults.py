@@ -81,7 +81,14 @@ def test_any_sidecar_is_read_or_refused_with_its_name(tmp_path_factory, value):
         return
     assert set(overrides) <= set(META_FIELDS)
     for name, v in overrides.items():
-        assert (v is None or isinstance(v, int)) if name == "year" else isinstance(v, str) and v
+        if name == "year":
+            assert v is None or isinstance(v, int)
+        elif name == "replaces":
+            assert isinstance(v, tuple) and all(isinstance(x, str) and x for x in v)
+        elif name in ("stage", "issued", "effective", "expires"):
+            assert isinstance(v, str)
+        else:
+            assert isinstance(v, str) and v
     assert load_corpus(folder).documents[0].doc_id == "a.txt"
 
 

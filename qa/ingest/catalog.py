@@ -21,7 +21,7 @@ from qa.ingest.metadata import sidecar_path
 from qa.ingest.read import MAX_DOCUMENT_MB, CorpusReport, Document, check_name, check_size, list_files, load_document
 
 log = logging.getLogger(__name__)
-CATALOG_VERSION = 1
+CATALOG_VERSION = 2  # 2: validity facts
 Stamp = tuple[int, int, int, int]  # size and mtime (ns) of the file, then of its sidecar (0, 0: none)
 
 
@@ -36,10 +36,18 @@ class Entry:
     region: str
     year: int | None
     doc_number: str
+    stage: str = ""
+    issued: str = ""
+    effective: str = ""
+    expires: str = ""
+    replaces: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, doc: Document) -> Entry:
-        return cls(doc.doc_id, doc.sha256, doc.title, doc.issuer, doc.region, doc.year, doc.doc_number)
+        return cls(
+            doc.doc_id, doc.sha256, doc.title, doc.issuer, doc.region, doc.year, doc.doc_number,
+            doc.stage, doc.issued, doc.effective, doc.expires, doc.replaces,
+        )  # fmt: skip
 
 
 def stamp(path: Path) -> Stamp:
@@ -132,7 +140,7 @@ def scan(folders: list[Path], cache: Path | None, max_mb: float = MAX_DOCUMENT_M
             if "skipped" in row:
                 catalog.skipped.append((str(path), row["skipped"]))
                 continue
-            entry = Entry(**row["entry"])
+            entry = Entry(**{**row["entry"], "replaces": tuple(row["entry"].get("replaces", ()))})
             if entry.doc_id in seen:
                 catalog.skipped.append((str(path), f"duplicate file name {entry.doc_id}"))
                 continue

@@ -44,6 +44,12 @@ class Document:
     encoding: str  # the text encoding, or the format ("pdf", "docx", "html")
     sha256: str
     pages: tuple[int, ...] = ()  # PDF: offset in ``raw`` where each page starts
+    # what its validity depends on (qa.ingest.metadata): stage, ISO dates, repealed documents
+    stage: str = ""
+    issued: str = ""
+    effective: str = ""
+    expires: str = ""
+    replaces: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -95,6 +101,11 @@ def load_document(path: Path, max_mb: float = MAX_DOCUMENT_MB) -> Document:
         encoding=got.encoding,
         sha256=hashlib.sha256(data).hexdigest(),
         pages=got.pages,
+        stage=meta.stage,
+        issued=meta.issued,
+        effective=meta.effective,
+        expires=meta.expires,
+        replaces=meta.replaces,
     )
 
 

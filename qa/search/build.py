@@ -208,7 +208,10 @@ def write(folder: Path, p: BuildPlan, v: Vectors, encoder: Encoder, spec: StoreS
         sentences_embedded=v.sentences_embedded,
         versions=_versions(),
         documents=[
-            DocInfo(d.doc_id, d.title, d.issuer, d.region, d.year, d.doc_number, d.sha256, counts.get(d.doc_id, 0))
+            DocInfo(
+                d.doc_id, d.title, d.issuer, d.region, d.year, d.doc_number, d.sha256, counts.get(d.doc_id, 0),
+                d.stage, d.issued, d.effective, d.expires, d.replaces,
+            )
             for d in p.docs
         ],
         files=summarize(folder),

@@ -45,7 +45,7 @@ from qa.search.integrity import FileSum, problems
 from qa.search.lexical import LexicalIndex
 from qa.search.stores import Store, StoreSpec, open_store
 
-SCHEMA_VERSION = 6  # 4: english.tsv; 5: checksums of the files; 6: sentence_owner.npy
+SCHEMA_VERSION = 7  # 4: english.tsv; 5: checksums of the files; 6: sentence_owner.npy; 7: validity facts
 CURRENT = "index"
 
 
@@ -59,6 +59,11 @@ class DocInfo:
     doc_number: str
     sha256: str
     n_chunks: int
+    stage: str = ""  # validity facts (qa.ingest.metadata), read by qa.search.validity
+    issued: str = ""
+    effective: str = ""
+    expires: str = ""
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ class Manifest:
 
     @staticmethod
     def from_json(data: dict) -> Manifest:
-        docs = [DocInfo(**d) for d in data.pop("documents")]
+        docs = [DocInfo(**{**d, "replaces": tuple(d.get("replaces", ()))}) for d in data.pop("documents")]
         files = {name: FileSum(**f) for name, f in data.pop("files").items()}
         return Manifest(documents=docs, files=files, **data)
 
@@ -122,7 +127,9 @@ class Index:
 def corpus_hash(docs: Sequence[Document | Entry]) -> str:
     h = hashlib.sha256()
     for d in sorted(docs, key=lambda d: d.doc_id):
-        meta = json.dumps([d.doc_id, d.sha256, d.title, d.issuer, d.region, d.year, d.doc_number], ensure_ascii=False)
+        facts = [d.doc_id, d.sha256, d.title, d.issuer, d.region, d.year, d.doc_number]
+        facts += [d.stage, d.issued, d.effective, d.expires, list(d.replaces)]
+        meta = json.dumps(facts, ensure_ascii=False)
         h.update(meta.encode())
     return h.hexdigest()
 

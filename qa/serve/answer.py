@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, replace
 
 from qa.errors import BadQuestion
 from qa.ingest.kinds import PLACE_LABEL
 from qa.search import Filters, Index, Mode, Retriever
 from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Reason
+from qa.search.validity import CURRENT, EXPIRED, REPLACED, validity
 
 MAX_QUESTION_CHARS = 500
 
@@ -31,6 +33,8 @@ class Hit:
     kind: str = "body"  # qa.ingest.kinds: body, preamble, signoff, contact …
     mentions: bool = True  # False: its document does not address the question (comparison, filters)
     page: int = 0  # the PDF page the clause starts on; 0 for formats without pages
+    status: str = CURRENT  # qa.search.validity: 现行有效, 被替代, 已失效, 征求意见稿 …
+    successor: str = ""  # the document that replaced this one (被替代)
 
     @property
     def citation(self) -> str:
@@ -82,6 +86,8 @@ def citation(hit: Hit) -> str:
     parts.append(hit.section or PLACE_LABEL.get(hit.kind, "正文"))
     if hit.page:
         parts.append(f"第{hit.page}页")
+    if hit.status != CURRENT:
+        parts.append(f"【{hit.status}】" + (f"（已由 {hit.successor} 替代）" if hit.successor else ""))
     return ",".join(parts)
 
 
@@ -100,7 +106,26 @@ def clean_question(question: str) -> tuple[str, bool]:
     return (q[:MAX_QUESTION_CHARS], truncated)
 
 
-def make_hits(index: Index, ids, scores, dense, lexical) -> list[Hit]:
+SAME_SCORE = 0.02  # relative: closer than this, two clauses count as equally relevant
+
+
+def prefer_current(hits: list[Hit]) -> list[Hit]:
+    """At equal relevance a clause in force goes before one replaced or expired."""
+    out = list(hits)
+    for i in range(len(out)):  # insertion sort on (score band, out of force): the list is short
+        j = i
+        while j > 0 and out[j - 1].status in (REPLACED, EXPIRED) and out[j].status not in (REPLACED, EXPIRED) and (
+            out[j - 1].score - out[j].score <= SAME_SCORE * max(abs(out[j - 1].score), 1e-9)
+        ):
+            out[j - 1], out[j] = out[j], out[j - 1]
+            j -= 1
+    return [replace(h, rank=r) for r, h in enumerate(out, start=1)]
+
+
+def make_hits(index: Index, ids, scores, dense, lexical, as_of: dt.date | None = None) -> list[Hit]:
+    """Hits for clause positions ``ids``, each with its document's status on ``as_of``."""
+    positions = [int(p) for p in ids]
+    status = validity(index.docs, as_of, only={index.chunks[p].doc_id for p in positions})
     hits = []
     for rank, (pos, s, d, lx) in enumerate(zip(ids, scores, dense, lexical, strict=False), start=1):
         c = index.chunks[int(pos)]
@@ -123,6 +148,8 @@ def make_hits(index: Index, ids, scores, dense, lexical) -> list[Hit]:
                 lexical_score=round(float(lx), 4),
                 kind=c.kind,
                 page=c.page,
+                status=status[c.doc_id].status,
+                successor=status[c.doc_id].successor,
             )
         )
     return hits
@@ -145,13 +172,21 @@ def _mark_silent(retriever: Retriever, question: str, hits: list[Hit]) -> tuple[
     return out, reasons
 
 
-def ask(retriever: Retriever, question: str, k: int = 5, mode: Mode = "hybrid", filters: Filters | None = None) -> Answer:
-    """Answer ``question`` with the ``k`` best clauses; raises ``BadQuestion`` on unusable input."""
+def ask(
+    retriever: Retriever,
+    question: str,
+    k: int = 5,
+    mode: Mode = "hybrid",
+    filters: Filters | None = None,
+    as_of: dt.date | None = None,
+) -> Answer:
+    """Answer ``question`` with the ``k`` best clauses, each labelled with its document's
+    status on ``as_of`` (today by default); raises ``BadQuestion`` on unusable input."""
     q, truncated = clean_question(question)
     if k < 1:
         raise BadQuestion("k must be at least 1", "bad_k")
     res = retriever.search(q, k=k, mode=mode, filters=filters)
-    hits = make_hits(retriever.index, res.ids, res.scores, res.dense, res.lexical)
+    hits = prefer_current(make_hits(retriever.index, res.ids, res.scores, res.dense, res.lexical, as_of))
     status, reasons = res.status, list(res.reasons)
     if filters is not None and not filters.empty() and hits:
         # a filtered search shows the chosen documents even where they say nothing of the question
@@ -162,7 +197,9 @@ def ask(retriever: Retriever, question: str, k: int = 5, mode: Mode = "hybrid", 
     return Answer(q, hits, status, tuple(reasons), truncated, tuple(retriever.query_terms(q)))
 
 
-def compare(retriever: Retriever, question: str, filters: Filters | None = None, max_docs: int = 6) -> Answer:
+def compare(
+    retriever: Retriever, question: str, filters: Filters | None = None, max_docs: int = 6, as_of: dt.date | None = None
+) -> Answer:
     """The best clause of each place (or each document) for the same question.
 
     A question that names places ("山东和湖南对居住证分别怎么规定?") compares exactly those:
@@ -179,13 +216,13 @@ def compare(retriever: Retriever, question: str, filters: Filters | None = None,
         for region in regions:
             scope = Filters(docs=filters.docs if filters else (), regions=(region,), years=filters.years if filters else ())
             r = retriever.search(q, k=1, filters=scope)
-            hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical))
+            hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical, as_of))
     else:
         docs = list(dict.fromkeys(retriever.index.chunks[int(pos)].doc_id for pos in base.ids))
         for d in docs[:max_docs]:
             scope = Filters(docs=(d,), regions=filters.regions if filters else (), years=filters.years if filters else ())
             r = retriever.search(q, k=1, filters=scope)
-            hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical))
+            hits.extend(make_hits(retriever.index, r.ids, r.scores, r.dense, r.lexical, as_of))
         hits.sort(key=lambda h: -h.score)
     hits = [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
     hits, silent = _mark_silent(retriever, q, hits)

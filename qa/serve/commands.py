@@ -8,6 +8,7 @@ Each handler takes the parsed arguments, builds :class:`Settings` once with
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from qa.errors import EXIT_OK, BadInput, BadQuestion
 from qa.ingest.manage import add_files, remove_docs
 from qa.search import MODES, Filters
 from qa.search.lock import build_lock
+from qa.search.validity import parse_day
 from qa.serve.answer import ask, clean_question, format_answer
 from qa.settings import Settings
 
@@ -52,6 +54,7 @@ def register(sub: argparse._SubParsersAction, common: AddCommon) -> None:
     p.add_argument("--doc", action="append", default=[], help="only this document (file name; repeatable)")
     p.add_argument("--region", action="append", default=[], help="only documents of this region, e.g. 山西 or 全国")
     p.add_argument("--year", action="append", type=int, default=[], help="only documents of this year")
+    p.add_argument("--as-of", help="label documents' status (现行有效, 被替代 …) as on this day, YYYY-MM-DD (default today)")
     p.set_defaults(handler=cmd_ask)
 
     p = sub.add_parser("search", help="batch mode: questions from a file, JSON lines out")
@@ -121,12 +124,22 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _as_of(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     clean_question(args.question)  # reject bad input before loading anything
     _check_k(args.k)
+    as_of = _as_of(args.as_of)
     engine = Engine.open(Settings.from_args(args))
     filters = Filters(tuple(args.doc), tuple(args.region), tuple(args.year))
-    ans = ask(engine.retriever, args.question, k=args.k, mode=args.mode, filters=filters)
+    ans = ask(engine.retriever, args.question, k=args.k, mode=args.mode, filters=filters, as_of=as_of)
     print(json.dumps(ans.to_json(), ensure_ascii=False, indent=2) if args.json else format_answer(ans))
     return EXIT_OK
 

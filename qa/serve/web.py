@@ -20,6 +20,7 @@ from qa.ingest.read import MB, SUFFIXES
 from qa.search import MODES, Filters
 from qa.search.gazetteer import NATIONAL
 from qa.search.lock import build_lock
+from qa.search.validity import parse_day
 from qa.serve.answer import Answer, ask, compare, neighbour_positions
 from qa.serve.dialog import followup_regions, retrieval_text
 from qa.serve.feedback import record
@@ -150,12 +151,22 @@ class Page:
         )
         return f"已完成：{done}。现有 {len(m.documents)} 个文件、{m.n_chunks} 条条款，本次嵌入 {m.embedded} 条。"
 
-    def api_ask(self, question: object, k: object = 5, mode: object = "hybrid", docs=None, regions=None, years=None) -> dict:
+    def api_ask(
+        self, question: object, k: object = 5, mode: object = "hybrid", docs=None, regions=None, years=None, as_of=None
+    ) -> dict:
         """The structured answer, exactly as ``qa ask --json`` prints it, or ``{"error": …}``
         naming the argument that cannot be used — whatever types a script sends."""
         try:
             q, n, filters = _api_arguments(question, k, mode, docs, regions, years)
-            ans = ask(self.engine.retriever, q, k=n, mode=mode, filters=filters)  # type: ignore[arg-type]
+            day = None
+            if as_of not in (None, ""):
+                if not isinstance(as_of, str):
+                    raise BadInput("as_of must be a date written YYYY-MM-DD")
+                try:
+                    day = parse_day(as_of)
+                except ValueError as exc:
+                    raise BadInput(str(exc).replace("--as-of", "as_of")) from None
+            ans = ask(self.engine.retriever, q, k=n, mode=mode, filters=filters, as_of=day)  # type: ignore[arg-type]
         except BadInput as exc:
             return {"question": question if isinstance(question, str) else None, "error": str(exc), "results": []}
         return ans.to_json()
@@ -297,9 +308,11 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
             docs: list[str] | None = None,
             regions: list[str] | None = None,
             years: list[int] | None = None,
+            as_of: str | None = None,
         ) -> dict:
-            """Best-matching clauses with citations, as `qa ask --json` returns them."""
-            return page.api_ask(question, k, mode, docs, regions, years)
+            """Best-matching clauses with citations, as `qa ask --json` returns them; `as_of`
+            (YYYY-MM-DD) labels each document's status as on that day."""
+            return page.api_ask(question, k, mode, docs, regions, years, as_of)
 
         gr.api(api_ask, api_name="ask")
     return demo
