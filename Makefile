@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TORCH := torch==2.13.0
 # Browser tests drive Debian's Chromium (never a downloaded browser); CJK and emoji fonts
 # so that screenshots show text, not boxes.
-BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji
+BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji libgl1 libglib2.0-0
 
 .PHONY: run test test-fast install browser-deps lint index eval bench clean
 

@@ -80,6 +80,10 @@ def test_a_saved_web_page_gives_the_article_only_and_its_date(tmp_path, seed_tex
         assert furniture in page.decode() and furniture not in doc.text
     want = clauses(SEED)
     assert want & clauses(path) == want  # every clause of the .txt (the page adds its heading)
+    draft = PROJECT_ROOT / "seeds" / "003_217c44fc42c73619.txt"  # its first line: the title in 繁体 with pinyin
+    doc = load_document(draft)
+    repeated = _write(tmp_path, "draft.html", render_html(doc.raw, doc.title))  # <h1> clean, article as written
+    assert clauses(repeated) == clauses(draft)  # the heading the article repeats is read once
     bare = "<html><head><meta name='date' content='2023-05-06'></head><body><article>"
     bare += "<p>某市关于租房补贴的通知</p><p>一、补贴对象。新市民租房每月补贴500元,按季度发放。</p></article></body></html>"
     assert load_document(_write(tmp_path, "bare.htm", bare.encode())).year == 2023  # from the page's date
@@ -107,7 +111,8 @@ def test_unreadable_and_scanned_files_are_refused_with_their_reason(tmp_path, qa
     not_docx = _write(tmp_path, "fake.docx", b"PK\x03\x04 not a zip")
     report = load_corpus(tmp_path)
     reasons = dict((p.rsplit("/", 1)[-1], r) for p, r in report.skipped)
-    assert reasons["scan.pdf"].startswith("scanned PDF") and reasons["broken.pdf"].startswith("not a readable PDF")
+    assert reasons["scan.pdf"] == "no text in the PDF, not even by OCR"  # a black box, nothing to read
+    assert reasons["broken.pdf"].startswith("not a readable PDF")
     assert reasons["fake.docx"].startswith("not a readable .docx")
     for path in (scanned, broken, not_docx):
         r = qa("add", path, "--corpus", PROJECT_ROOT / "seeds", "--model", "hashing", "--embeddings", tmp_path / "emb")
@@ -117,3 +122,32 @@ def test_unreadable_and_scanned_files_are_refused_with_their_reason(tmp_path, qa
 def test_hits_carry_no_page_for_formats_without_pages(hashing_engine):
     hits = make_hits(hashing_engine.index, [0], [1.0], [1.0], [1.0])
     assert hits[0].page == 0 and "页" not in citation(hits[0])
+
+
+SCAN_TEXT = """某市人民政府关于进一步做好居住证工作的通知
+一、申领条件
+(一)在本市居住满半年、有合法稳定就业的,可以申领居住证。
+(二)申领居住证应当提交身份证和居住证明。
+二、附则
+本通知自2020年3月1日起施行。
+"""
+
+
+@pytest.mark.model
+def test_a_scanned_pdf_and_an_image_are_read_by_ocr(tmp_path):
+    from qa.bench.formats import render_scanned_pdf
+
+    txt = _write(tmp_path, "notice.txt", SCAN_TEXT.encode())
+    scan = _write(tmp_path, "notice.pdf", render_scanned_pdf(SCAN_TEXT))
+    doc = load_document(scan)
+    assert doc.encoding == "pdf" and len(doc.pages) == 1
+    want, got = clauses(txt), clauses(scan)
+    assert sum((want & got).values()) >= len(want) - 1  # OCR may miss a character in one clause
+    assert {path for _t, path in want} == {path for _t, path in got}  # every section path recovered
+    assert doc.effective == "2020-03-01"
+    import pdfplumber
+
+    with pdfplumber.open(scan) as pdf:  # the scan as a photo of the page
+        pdf.pages[0].to_image(resolution=150).original.save(tmp_path / "notice.png")
+    image_doc = load_document(tmp_path / "notice.png")
+    assert image_doc.encoding == "ocr" and image_doc.title == "某市人民政府关于进一步做好居住证工作的通知"

@@ -8,23 +8,28 @@ suffix         read by
 .pdf           ``pdfplumber``: the text layer page by page; lines a page wraps are
                joined again (a line reaching the right margin goes on, unless the
                next one is indented or opens a numbered clause); page starts are
-               kept for citations
+               kept for citations. A page without a text layer (a scan) is rendered
+               (pdfplumber's pypdfium2) and read by OCR
+.png .jpg      ``rapidocr-onnxruntime``: OCR with the PP-OCR models inside its wheel
+               (nothing downloaded), lines laid out as on a PDF page
 .docx          ``python-docx``: paragraphs and table rows in document order
 .html .htm     ``trafilatura``: the article only (no breadcrumbs, navigation or
                footer); its date and source are kept as hints for the metadata
 =============  ==================================================================
 
 Every format then goes through the same normalizer and clause chunker. A reader
-raises ``ValueError`` with a one-line reason when a file cannot be read; a scanned
-PDF (no text layer) is refused as such.
+raises ``ValueError`` with a one-line reason when a file cannot be read.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+OCR_DPI = 200  # scans are rendered at this resolution for OCR
 
 # a numbered clause opening a line: 第X条, 一、, (一), 1. / 1、, (1)
 _CN = "一二三四五六七八九十百零〇"
@@ -96,6 +101,18 @@ def _page_lines(lines: list[dict]) -> list[tuple[str, bool, bool]]:
     return [(line["text"].strip(), line["x1"] >= right - 4 * size, line["x0"] > left + size / 2) for line in lines]
 
 
+def _unwrap(lines: list[dict], out: list[str], carry: bool) -> bool:
+    """Append a page's lines to ``out``, joining those the page wrapped; returns whether
+    the page's last line goes on to the next page."""
+    for text, full, indented in _page_lines(lines):
+        if carry and out and not indented and not _OPENS_CLAUSE.match(text):
+            out[-1] += text
+        else:
+            out.append(text)
+        carry = full
+    return carry
+
+
 def read_pdf(data: bytes) -> Extracted:
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
@@ -107,23 +124,72 @@ def read_pdf(data: bytes) -> Extracted:
     carry = False
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for page in pdf.pages:
+            scanned = [i for i, page in enumerate(pdf.pages) if not page.chars]
+            bar = _progress(len(scanned))
+            for i, page in enumerate(pdf.pages):
                 page_first_line.append(len(out) - (1 if carry else 0))
-                for text, full, indented in _page_lines(page.extract_text_lines(return_chars=True)):
-                    if carry and out and not indented and not _OPENS_CLAUSE.match(text):
-                        out[-1] += text
-                    else:
-                        out.append(text)
-                    carry = full
+                if i in scanned:
+                    lines = ocr_lines(page.to_image(resolution=OCR_DPI).original)
+                    bar.update(1)
+                else:
+                    lines = page.extract_text_lines(return_chars=True)
+                carry = _unwrap(lines, out, carry)
+            bar.close()
     except (PdfminerException, PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"not a readable PDF ({type(exc).__name__})") from exc
+        raise ValueError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
     if not any(line.strip() for line in out):
-        raise ValueError("scanned PDF: no page has a text layer (OCR is not available yet)")
+        raise ValueError("no text in the PDF, not even by OCR")
     starts = [0]
     for line in out:
         starts.append(starts[-1] + len(line) + 1)
     pages = tuple(starts[max(0, i)] for i in page_first_line)
     return Extracted("\n".join(out), "pdf", pages)
+
+
+# -- scans -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _ocr_engine():
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:  # opencv needs libGL: apt-get install libgl1 libglib2.0-0
+        raise ValueError(f"OCR is not available on this machine ({exc})") from exc
+    return RapidOCR()
+
+
+def _progress(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="OCR", unit="page", disable=total == 0 or None)
+
+
+def ocr_lines(image) -> list[dict]:
+    """Text lines of a page image, top to bottom, shaped like pdfplumber's text lines
+    (text, x0, x1 and a character size: the box height) so one unwrapping serves both."""
+    import numpy as np
+
+    result, _elapsed = _ocr_engine()(np.asarray(image.convert("RGB")))
+    lines = []
+    for box, text, _confidence in result or []:
+        xs, ys = [p[0] for p in box], [p[1] for p in box]
+        lines.append({"text": text, "x0": min(xs), "x1": max(xs), "top": min(ys), "chars": [{"size": max(ys) - min(ys)}]})
+    return sorted(lines, key=lambda line: (round(line["top"] / 8), line["x0"]))
+
+
+def read_image(data: bytes) -> Extracted:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"not a readable image ({exc})") from exc
+    lines: list[str] = []
+    _unwrap(ocr_lines(image), lines, False)
+    if not lines:
+        raise ValueError("no text found in the image by OCR")
+    return Extracted("\n".join(lines), "ocr")
 
 
 # -- Word ---------------------------------------------------------------------------------
@@ -159,11 +225,23 @@ def read_html(data: bytes) -> Extracted:
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
     if not text or not text.strip():
         raise ValueError("no article text found in the web page")
+    text = _heading_once(text)
     meta = trafilatura.extract_metadata(html)
     hints = {}
     if meta is not None:
         hints = {k: v for k, v in (("date", meta.date), ("source", meta.sitename), ("title", meta.title)) if v}
     return Extracted(text, "html", hints=hints)
+
+
+def _heading_once(text: str) -> str:
+    """The page's heading and the article's own first line are often the same title
+    (the heading cleaned up, the article as written): keep the article's."""
+    from qa.ingest.normalize import normalize_query
+
+    lines = text.split("\n", 2)
+    if len(lines) > 1 and "".join(normalize_query(lines[0]).split()) == "".join(normalize_query(lines[1]).split()):
+        return "\n".join(lines[1:])
+    return text
 
 
 READERS: dict[str, Callable[[bytes], Extracted]] = {
@@ -173,6 +251,9 @@ READERS: dict[str, Callable[[bytes], Extracted]] = {
     ".docx": read_docx,
     ".html": read_html,
     ".htm": read_html,
+    ".png": read_image,
+    ".jpg": read_image,
+    ".jpeg": read_image,
 }
 SUFFIXES = tuple(READERS)
 

@@ -288,7 +288,9 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
         for b, q in zip(example_buttons, EXAMPLES, strict=True):
             b.click(lambda *a, q=q: on_ask(q, *a), inputs[1:], outputs, api_visibility="private")
         with gr.Accordion("管理员：上传文件", open=False, visible=bool(admins), elem_id="qa-admin"):
-            files = gr.File(label="选择文件（.txt .md .pdf .docx .html）", file_count="multiple", file_types=list(SUFFIXES))
+            files = gr.File(
+                label="选择文件（.txt .md .pdf .docx .html，扫描件 .png .jpg）", file_count="multiple", file_types=list(SUFFIXES)
+            )
             upload_btn = gr.Button("上传并更新索引", elem_id="qa-upload")
             upload_status = gr.Markdown(elem_id="qa-upload-status")
 
