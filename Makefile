@@ -9,13 +9,17 @@ TORCH := torch==2.13.0
 # Browser tests drive Debian's Chromium (never a downloaded browser); CJK and emoji fonts
 # so that screenshots show text, not boxes.
 BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji libgl1 libglib2.0-0
+# axe-core, the accessibility checker the browser tests inject: the published file, taken
+# from the npm registry's tarball (no node needed)
+AXE_VERSION := 4.14.1
+AXE_JS := .cache/axe-core-$(AXE_VERSION).min.js
 
 .PHONY: run test test-fast install browser-deps lint index eval bench clean
 
 run: $(VENV)/.installed
 	$(VENV)/bin/qa serve
 
-test: $(VENV)/.installed browser-deps lint
+test: $(VENV)/.installed browser-deps $(AXE_JS) lint
 	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
 
@@ -35,6 +39,13 @@ browser-deps:
 	@dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PKGS); }
+
+$(AXE_JS): $(VENV)/.installed
+	mkdir -p .cache
+	$(PY) -c "import io, sys, tarfile, urllib.request as r; \
+	data = r.urlopen('https://registry.npmjs.org/axe-core/-/axe-core-$(AXE_VERSION).tgz', timeout=120).read(); \
+	js = tarfile.open(fileobj=io.BytesIO(data)).extractfile('package/axe.min.js').read(); \
+	open(sys.argv[1], 'wb').write(js)" $@.part && mv $@.part $@
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

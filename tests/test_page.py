@@ -49,26 +49,59 @@ def test_compare_gives_one_clause_per_document(page):
     assert {h.doc[:3] for h in t.answer.hits} <= {"000", "001", "002"}
 
 
-def test_votes_are_appended_never_overwritten(page):
-    assert "先提问" in page.vote("up", [])
-    t = page.answer("济青双核", [], False, Filters(), 2)
+def test_votes_are_per_answer_and_a_change_of_mind_is_logged_as_one(page):
+    t1 = page.answer("济青双核", [], False, Filters(), 2)
+    t2 = page.answer("长沙落户门槛", [t1], False, Filters(), 2)
     page.feedback_log.parent.mkdir(parents=True, exist_ok=True)
     page.feedback_log.write_text('{"earlier": true}\n', encoding="utf-8")
-    page.vote("up", [t])
-    page.vote("down", [t])
+    turns = page.vote(t1.tid, "up", [t1, t2])  # the earlier answer, not the latest
+    assert [t.vote for t in turns] == ["up", ""]
+    turns = page.vote(t1.tid, "up", turns)  # the same vote again records nothing
+    turns = page.vote(t1.tid, "down", turns)
+    turns = page.vote(t1.tid, "down", turns, reason="答非所问")
+    turns = page.vote(t1.tid, "up", turns)
+    assert turns[0].vote == "up" and turns[0].reason == ""
+    assert page.vote("no-such-turn", "up", turns) == turns and page.vote(t1.tid, "maybe", turns) == turns
     lines = [json.loads(x) for x in page.feedback_log.read_text(encoding="utf-8").splitlines()]
     assert lines[0] == {"earlier": True}
-    assert [x["vote"] for x in lines[1:]] == ["up", "down"]
-    assert lines[1]["question"] == "济青双核" and lines[1]["clause_ids"] == [h.chunk_id for h in t.answer.hits]
-    assert lines[1]["time"]
+    assert [(x["vote"], x.get("previous", ""), x.get("reason", "")) for x in lines[1:]] == [
+        ("up", "", ""),
+        ("down", "up", ""),
+        ("down", "", "答非所问"),
+        ("up", "down", ""),
+    ]
+    assert {x["turn"] for x in lines[1:]} == {t1.tid} and lines[1]["question"] == "济青双核"
+    assert lines[1]["clause_ids"] == [h.chunk_id for h in t1.answer.hits] and lines[1]["time"]
 
 
-def test_context_shows_neighbours_of_the_same_section(page, hashing_engine):
+def test_the_viewer_opens_the_whole_document_at_the_clause(page, hashing_engine):
     target = next(c for c in hashing_engine.index.chunks if c.text.startswith("(三)深化常住人口"))
-    out = page.context(target.chunk_id)
-    assert "qa-ctx-target" in out and "(二)深入实施居住证制度" in out and "(四)完善“人地钱挂钩”" in out
-    assert "二、优化城镇化布局形态\n" not in out  # the next section is not a neighbour of the same section
-    assert page.context("no-such-id") == ""
+    out = page.document(target.chunk_id, ("居住证",))
+    same_doc = [c for c in hashing_engine.index.chunks if c.doc_id == target.doc_id]
+    assert out.count("qa-v-row") == len(same_doc) and out.count("qa-v-target") == 1
+    assert hashing_engine.index.docs[target.doc_id].title in out and "现行有效" in out
+    idx = hashing_engine.index
+    written = next(c for c in idx.chunks if "(guó)" in idx.original(c))  # the national plan, pinyin and all
+    out = page.document(written.chunk_id)
+    clean = "".join(part.split("</div>")[0] for part in out.split("class='qa-v-clean'>")[1:])
+    assert "(guó)" in out and "(guó)" not in clean and "国务院" in clean  # cleaned text, the original behind the toggle
+    assert page.document("no-such-id") == ""
+
+
+def test_an_answer_as_of_a_date_and_a_bad_date(page):
+    t = page.answer("长沙落户门槛", [], False, Filters(), 3, as_of="2020-01-01")
+    assert t.as_of == "2020-01-01" and {h.status for h in t.answer.hits} >= {"晚于所查日期"}
+    bad = page.answer("长沙落户门槛", [], False, Filters(), 3, as_of="去年")
+    assert bad.answer is None and "2024-07-31" in bad.message
+
+
+def test_the_conversation_exports_as_a_record(page, tmp_path):
+    assert page.export([], tmp_path) is None
+    t = page.answer("长沙落户门槛", [], False, Filters(), 3)
+    md, printable = page.export([t], tmp_path)
+    text = md.read_text(encoding="utf-8")
+    assert "## 1. 长沙落户门槛" in text and t.answer.hits[0].text.splitlines()[0] in text
+    assert page.index_version() in text and "<h2>1. 长沙落户门槛</h2>" in printable.read_text(encoding="utf-8")
 
 
 def test_api_returns_what_the_cli_json_returns(page, hashing_engine):

@@ -23,7 +23,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from qa.ingest.normalize import normalize_query
 from qa.models import Encoder
 from qa.search.asks import FRAME_WORDS, asked_part_first
 from qa.search.candidates import Candidates, gather
@@ -325,8 +324,11 @@ class Retriever:
         return frozenset(self._covered)
 
     def query_terms(self, query: str) -> list[str]:
-        """The query's distinct words as they are matched (normalized, stop words dropped)."""
-        return list(dict.fromkeys(tokenize(normalize_query(query))))
+        """The query's distinct words as they are matched (normalized, stop words dropped),
+        then the policy terms its expansion adds (an English or colloquial question's
+        words in the documents' own language), for highlighting."""
+        q = prepare(query, self.expander, self._regions, self.config.expansion_weight, self.config.coverage_expansion_weight)
+        return list(dict.fromkeys([*q.tokens, *q.extra]))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term`` over the clauses (0 when unseen)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, replace
 
 from qa.errors import BadQuestion
@@ -73,11 +74,37 @@ class Answer:
         }
 
 
+def short_title(title: str, limit: int = 48) -> str:
+    """A document's name as staff say it: the 《…》 a covering notice or letter names
+    ("国务院关于印发《…五年行动计划》的通知" → 《…五年行动计划》, "…关于征求《…(征求意见稿)》意见的函"
+    → 《…(征求意见稿)》), else the title, cut with … only beyond ``limit`` characters."""
+    inner = re.search(r"(印发|转发|征求)《([^《》]+)》", title)
+    name = f"《{inner.group(2)}》" if inner else title
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def book_title(title: str) -> str:
+    """``title`` in 书名号, the titles it names in 〈〉 as Chinese usage nests them:
+    国务院关于印发《…计划》的通知 → 《国务院关于印发〈…计划〉的通知》."""
+    if re.fullmatch(r"《[^《》]+》", title):
+        return title
+    return "《" + title.replace("《", "〈").replace("》", "〉") + "》"
+
+
+def staff_citation(hit: Hit) -> str:
+    """The citation as staff write it: 《标题》（文号）第X部分 › (一)…，第N页."""
+    title = book_title(hit.title) if hit.title else hit.doc
+    number = f"（{hit.doc_number}）" if hit.doc_number else ""
+    where = hit.section or PLACE_LABEL.get(hit.kind, "正文")
+    page = f"，第{hit.page}页" if hit.page else ""
+    return f"{title}{number}{where}{page}"
+
+
 def citation(hit: Hit) -> str:
     """《title》, issuer, year, document number, section path: what a reader needs to check."""
     title = hit.title if "《" in hit.title else f"《{hit.title}》"
     parts = [title if hit.title else hit.doc]
-    if hit.issuer:
+    if hit.issuer and hit.issuer not in hit.title:  # "国务院关于印发…" says its issuer already
         parts.append(hit.issuer)
     if hit.year:
         parts.append(f"{hit.year}年")
@@ -114,8 +141,11 @@ def prefer_current(hits: list[Hit]) -> list[Hit]:
     out = list(hits)
     for i in range(len(out)):  # insertion sort on (score band, out of force): the list is short
         j = i
-        while j > 0 and out[j - 1].status in (REPLACED, EXPIRED) and out[j].status not in (REPLACED, EXPIRED) and (
-            out[j - 1].score - out[j].score <= SAME_SCORE * max(abs(out[j - 1].score), 1e-9)
+        while (
+            j > 0
+            and out[j - 1].status in (REPLACED, EXPIRED)
+            and out[j].status not in (REPLACED, EXPIRED)
+            and (out[j - 1].score - out[j].score <= SAME_SCORE * max(abs(out[j - 1].score), 1e-9))
         ):
             out[j - 1], out[j] = out[j], out[j - 1]
             j -= 1

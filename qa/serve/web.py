@@ -1,16 +1,22 @@
-"""The web page (Gradio): a conversation that answers with cited clauses.
+"""The web page (Gradio): a conversation that answers first, then shows the cited clauses.
 
-Layout: the conversation, a question box with example questions, options
-(compare across documents, filters by document / region / year), 👍/👎 on the
-latest answer, and a panel that opens a clause in context (its neighbours, and
-the original text beside the simplified one). All text is escaped in
-``qa.serve.render``. The engine and model are loaded once per process; requests go
-through Gradio's queue. The same answers are available to scripts as the API
-endpoint ``/ask`` (see README), returning what ``qa ask --json`` prints.
+Layout, top to bottom: the conversation (before any question, the documents searched);
+each answer opens with its status in plain words and a short extractive answer whose
+[n] markers jump to the clause cards, then the cards, then 👍/👎 for that answer. A
+document viewer opens from any card. The question box stays at the bottom of the view;
+below it 新对话, the 依据单 downloads, example questions and the options (compare across
+documents, filters by document / region / year, the date to answer as of). All text is
+escaped in ``qa.serve.render`` and ``qa.serve.viewer``. The engine and model are loaded
+once per process; requests go through Gradio's queue. The same answers are available to
+scripts as the API endpoint ``/ask`` (see README), returning what ``qa ask --json`` prints.
 """
 
 # no "from __future__ import annotations": Gradio injects gr.Request by the annotation's real type
+import tempfile
 import threading
+import time
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from qa.engine import Engine
@@ -20,23 +26,30 @@ from qa.ingest.read import MB, SUFFIXES
 from qa.search import MODES, Filters
 from qa.search.gazetteer import NATIONAL
 from qa.search.lock import build_lock
-from qa.search.validity import parse_day
-from qa.serve.answer import Answer, ask, compare, neighbour_positions
+from qa.search.topics import TOPICS, clauses_on, topic
+from qa.search.validity import parse_day, validity
+from qa.serve.answer import ask, compare, make_hits, short_title, staff_citation
 from qa.serve.dialog import followup_regions, retrieval_text
-from qa.serve.feedback import record
+from qa.serve.export import to_html, to_markdown
+from qa.serve.feedback import REASONS, record
 from qa.serve.guard import LoginThrottle, SecurityHeaders, ThrottleLogins
-from qa.serve.render import COPY_JS, CSS, Turn, context_html, conversation_html
+from qa.serve.render import CSS, PAGE_JS, TOPICS_JS, DocRow, Turn, conversation_html, landing_html, topics_html
+from qa.serve.viewer import VIEWER_CSS, VIEWER_JS, TopicDoc, ViewRow, topic_html, viewer_html
 from qa.settings import Settings
 
 TITLE = "政策条款问答"
+# examples whose first clause answers them (checked with the default model); the last one
+# is asked as a comparison across documents
 EXAMPLES = [
     "外地人在太原落户需要什么条件?",
     "农民工的孩子能在城里上公办学校吗?",
-    "租房有补贴吗?",
+    "长沙保障性租赁住房有多少套?",
     "看病能异地结算吗?",
     "老旧小区改造有什么政策?",
+    "Can residence permit holders join basic medical insurance?",
     "山西、山东和湖南对居住证分别怎么规定?",
 ]
+COMPARE_EXAMPLES = frozenset({"山西、山东和湖南对居住证分别怎么规定?"})
 FRIENDLY = {
     "empty": "请先输入一个问题，例如“外地人在太原落户需要什么条件?”",
     "no_words": "没有看懂这个问题，请用文字描述想查的政策内容。",
@@ -68,54 +81,123 @@ class Page:
     def weight(self, term: str) -> float:
         return self.engine.retriever.idf(term)
 
-    def answer(self, question: str, turns: list[Turn], compare_mode: bool, filters: Filters, k: int) -> Turn:
+    def answer(self, question: str, turns: list[Turn], compare_mode: bool, filters: Filters, k: int, as_of: str = "") -> Turn:
         """One new turn for ``question``, read as a follow-up of the last turn where it is one."""
         previous = next((t.question for t in reversed(turns) if t.answer is not None), None)
         text, followup = retrieval_text(question or "", previous)
         regions = [r for r in followup_regions(question or "") if r in self.engine.retriever.covered]
         if followup and regions and filters.empty():  # "那湖南呢?": 湖南's documents first, and national ones
             filters = Filters(regions=(*regions, NATIONAL))
+        stamp = dict(tid=uuid.uuid4().hex[:8], filters=filters, asked_at=time.strftime("%Y-%m-%d %H:%M"))
+        try:
+            day = parse_day(as_of) if as_of.strip() else None
+        except ValueError:
+            return Turn(question or "", None, "日期请写成 2024-07-31 这样的格式。", **stamp)
         try:
             if compare_mode:
-                ans = compare(self.engine.retriever, text, filters)
+                ans = compare(self.engine.retriever, text, filters, as_of=day)
             else:
-                ans = ask(self.engine.retriever, text, k=k, filters=filters)
+                ans = ask(self.engine.retriever, text, k=k, filters=filters, as_of=day)
         except BadQuestion as exc:
-            return Turn(question or "", None, FRIENDLY.get(exc.code, str(exc)))
-        return Turn(question, ans, followup_of=previous if followup else "", compare=compare_mode)
+            return Turn(question or "", None, FRIENDLY.get(exc.code, str(exc)), **stamp)
+        return Turn(
+            question,
+            ans,
+            followup_of=previous if followup else "",
+            compare=compare_mode,
+            as_of=day.isoformat() if day else "",
+            **stamp,
+        )
 
     def render(self, turns: list[Turn]) -> str:
-        return conversation_html(turns, self.weight)
+        record = to_markdown(turns, self.index_version(), time.strftime("%Y-%m-%d %H:%M")) if turns else ""
+        return conversation_html(turns, self.weight, self.landing(), self.doc_names(), record)
 
-    # -- context, feedback, API -------------------------------------------------------
+    def doc_names(self) -> dict[str, str]:
+        return {d.doc_id: short_title(d.title or d.doc_id) for d in self.engine.index.manifest.documents}
 
-    def context(self, chunk_id: str | None) -> str:
-        """The clause ``chunk_id`` among its neighbours (two either side) of the same section."""
+    def landing(self) -> str:
+        """The documents searched, with region, year and status today."""
+        idx = self.engine.index
+        status = validity(idx.docs)
+        rows = [
+            DocRow(short_title(d.title or d.doc_id), d.region, d.year, status[d.doc_id].status if d.doc_id in status else "")
+            for d in idx.manifest.documents
+        ]
+        return landing_html(rows)
+
+    # -- the document viewer, feedback, export, API ------------------------------------
+
+    def document(self, chunk_id: str, terms: tuple[str, ...] = ()) -> str:
+        """The whole document of clause ``chunk_id``, opened at it; "" for an unknown id."""
         idx = self.engine.index
         try:
-            around = [idx.chunks[i] for i in neighbour_positions(idx, chunk_id or "", 2, 2)]
+            pos = idx.position(chunk_id)
         except KeyError:
             return ""
-        parent = next(c for c in around if c.chunk_id == chunk_id).section[:-1]
-        rows = [
-            (c.chunk_id, c.section_path, c.text, idx.original(c))
-            for c in around
-            if c.chunk_id == chunk_id or c.section[: len(parent)] == parent
-        ]
-        return context_html(chunk_id or "", rows)
+        doc_id = idx.chunks[pos].doc_id
+        rows = [ViewRow(c.chunk_id, tuple(c.section), c.text, idx.original(c)) for c in idx.chunks if c.doc_id == doc_id]
+        info = idx.docs[doc_id]
+        status = validity(idx.docs, only=[doc_id]).get(doc_id)
+        facts = [info.issuer, f"{info.year}年" if info.year else "", info.doc_number, info.region]
+        title = info.title or doc_id
+        return viewer_html(title, facts, status.status if status else "", rows, chunk_id, terms, self.weight)
 
-    def vote(self, vote: str, turns: list[Turn]) -> str:
-        last = next((t for t in reversed(turns) if t.answer is not None), None)
-        if last is None:
-            return "请先提问，再评价回答。"
+    def topic_table(self, label: str) -> str:
+        """What every document says on the topic ``label`` (one of ``TOPICS``); "" if unknown."""
+        if label not in TOPICS:
+            return ""
+        retriever = self.engine.retriever
+        idx = retriever.index
+        chosen = topic(label, retriever.expander)
+        on = clauses_on(chosen, idx.chunks)
+        status = validity(idx.docs)
+        rows = []
+        for d in idx.manifest.documents:
+            where = " · ".join(x for x in (d.region, f"{d.year}年" if d.year else "") if x)
+            positions = [idx.position(c.chunk_id) for c in on.get(d.doc_id, [])]
+            zeros = [0.0] * len(positions)  # no scores: the table is a listing, not a ranking
+            hits = make_hits(idx, positions, zeros, zeros, zeros)
+            clauses = tuple((h.chunk_id, staff_citation(h), h.text) for h in hits)
+            rows.append(TopicDoc(short_title(d.title or d.doc_id), where, status[d.doc_id].status, clauses))
+        rows.sort(key=lambda r: -len(r.clauses))  # documents that say most first, silent ones last
+        return topic_html(label, rows, chosen.terms, lambda _t: 1.0, len(rows))
+
+    def vote(self, tid: str, vote: str, turns: list[Turn], reason: str = "") -> list[Turn]:
+        """Record 👍/👎 (or a 👎's reason) on the answer ``tid``; a change of mind is logged
+        as a change, clicking the chosen vote again records nothing."""
+        i = next((i for i, t in enumerate(turns) if t.tid == tid and t.answer is not None), None)
+        if i is None or vote not in ("up", "down") or reason not in ("", *REASONS):
+            return turns
+        turn = turns[i]
+        if turn.vote == vote and turn.reason == reason:
+            return turns
         record(
             self.feedback_log,
-            question=last.question,
+            question=turn.question,
             vote=vote,
-            clause_ids=[h.chunk_id for h in last.answer.hits],
-            mode="compare" if last.compare else "ask",
+            clause_ids=[h.chunk_id for h in turn.answer.hits],
+            mode="compare" if turn.compare else "ask",
+            turn=tid,
+            previous=turn.vote if turn.vote != vote else "",
+            reason=reason,
         )
-        return "已记录，谢谢您的反馈！"
+        return [*turns[:i], replace(turn, vote=vote, reason=reason), *turns[i + 1 :]]
+
+    def index_version(self) -> str:
+        m = self.engine.index.manifest
+        return f"{m.build_time} · {m.corpus_hash[:12]}"
+
+    def export(self, turns: list[Turn], folder: Path) -> tuple[Path, Path] | None:
+        """Write the 依据单 of ``turns`` as Markdown and printable HTML into ``folder``."""
+        if not any(t.answer is not None for t in turns):
+            return None
+        made = time.strftime("%Y-%m-%d %H:%M")
+        stem = "依据单-" + time.strftime("%Y%m%d-%H%M%S")
+        md, page = folder / f"{stem}.md", folder / f"{stem}.html"
+        md.write_text(to_markdown(turns, self.index_version(), made), encoding="utf-8")
+        page.write_text(to_html(turns, self.index_version(), made), encoding="utf-8")
+        return md, page
 
     def upload(self, paths: list[str], username: str | None, progress=lambda *_a, **_k: None) -> str:
         """Add documents as an administrator; the page switches to the new index when it is ready.
@@ -209,56 +291,73 @@ def _api_arguments(question, k, mode, docs, regions, years) -> tuple[str, int, F
     return question, n, Filters(_texts("docs", docs), _texts("regions", regions), year_values)
 
 
-def _choices(ans: Answer | None) -> list[tuple[str, str]]:
-    if ans is None:
-        return []
-    out = []
-    for h in ans.hits:
-        short = h.title if len(h.title) <= 24 else h.title[:24] + "…"
-        section = h.section.split(" › ")[-1] if h.section else "文首/文尾"
-        out.append((f"[{h.rank}] {short} › {section}", h.chunk_id))
-    return out
-
-
 def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset()):
     import gradio as gr
 
     page = Page(engine, feedback_log, admins)
     docs = engine.index.manifest.documents
-    doc_choices = [(f"{d.title[:30]}（{d.doc_id}）", d.doc_id) for d in docs]
+    doc_choices = [(short_title(d.title or d.doc_id, 60), d.doc_id) for d in docs]
     regions = sorted({d.region for d in docs if d.region})
     years = sorted({d.year for d in docs if d.year}, reverse=True)
+    exports = Path(tempfile.mkdtemp(prefix="qa-export-"))
 
-    def on_ask(question, turns, compare_mode, doc_sel, region_sel, year_sel, k):
-        filters = Filters(tuple(doc_sel or ()), tuple(region_sel or ()), tuple(int(y) for y in year_sel or ()))
-        turn = page.answer(question, turns, bool(compare_mode), filters, int(k))
-        turns = [*turns, turn][-MAX_TURNS:]
-        choices = _choices(turn.answer)
+    def after(turns):
+        """The conversation and the 依据单 downloads (shown once there is an answer)."""
+        files = page.export(turns, exports)
+        md, printable = files if files else (None, None)
         return (
             page.render(turns),
             turns,
-            "",
-            gr.update(choices=choices, value=None, visible=bool(choices)),
-            "",
-            "",
+            gr.update(value=md, visible=md is not None),
+            gr.update(value=printable, visible=printable is not None),
         )
 
+    def on_ask(question, turns, compare_mode, doc_sel, region_sel, year_sel, as_of, k):
+        if not (question or "").strip():  # nothing asked: no empty bubble
+            return (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        filters = Filters(tuple(doc_sel or ()), tuple(region_sel or ()), tuple(int(y) for y in year_sel or ()))
+        turn = page.answer(question, turns, bool(compare_mode), filters, int(k), as_of or "")
+        return (*after([*turns, turn][-MAX_TURNS:]), "")
+
+    def on_action(turns, evt: gr.EventData):
+        data = getattr(evt, "_data", None) or {}
+        action = data.get("action")
+        if action == "open":
+            chunk = str(data.get("chunk", ""))
+            asked = (t.answer for t in turns if t.answer and any(h.chunk_id == chunk for h in t.answer.hits))
+            terms = next((a.terms for a in asked), ())
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), page.document(chunk, terms)
+        if action in ("vote", "reason"):
+            tid = str(data.get("turn", ""))
+            turn = next((t for t in turns if t.tid == tid), None)
+            vote = "down" if action == "reason" else str(data.get("value", ""))
+            reason = str(data.get("value", "")) if action == "reason" else ""
+            if turn is not None and action == "reason" and turn.reason == reason:
+                reason = ""  # a second click takes the reason back
+            return (*after(page.vote(tid, vote, turns, reason)), gr.skip())
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+    def on_panel(evt: gr.EventData):
+        """The panel over the page: a topic table, a document from it, or closed."""
+        data = getattr(evt, "_data", None) or {}
+        if data.get("action") == "topic":
+            return page.topic_table(str(data.get("value", "")))
+        if data.get("action") == "open":
+            return page.document(str(data.get("chunk", "")))
+        return ""
+
     def on_clear():
-        return page.render([]), [], gr.update(choices=[], value=None, visible=False), "", ""
+        """新对话: the conversation, its downloads, the viewer and every filter cleared."""
+        hidden = gr.update(value=None, visible=False)
+        return page.render([]), [], hidden, hidden, "", [], [], [], "", False
 
     with gr.Blocks(title=TITLE) as demo:
         turns = gr.State([])
-        gr.Markdown(f"# {TITLE}\n用平常说话的方式提问，系统找出政策文件中最相关的条款，并注明出处（文件、机关、年份、章节）。")
-        conv = gr.HTML(page.render([]), elem_id="qa-conversation", js_on_load=COPY_JS, autoscroll=True)
-        with gr.Row():
-            gr.Markdown("对最新的回答：这个回答有帮助吗？")
-            up = gr.Button("👍 有帮助", size="sm", elem_id="qa-up")
-            down = gr.Button("👎 没帮助", size="sm", elem_id="qa-down")
-            clear = gr.Button("新对话", size="sm", elem_id="qa-clear")
-        vote_status = gr.Markdown(elem_id="qa-vote-status")
-        opener = gr.Radio([], label="在原文中查看：点选一条，显示它前后的条款和文件原样", visible=False, elem_id="qa-open")
-        context = gr.HTML(elem_id="qa-context")
-        with gr.Row(equal_height=True):
+        gr.Markdown(f"# {TITLE}\n用平常说话的方式提问，系统摘出政策文件中回答问题的原文，并注明出处（文件、文号、章节）。")
+        topics = gr.HTML(topics_html(list(TOPICS)), elem_id="qa-topic-chips", js_on_load=TOPICS_JS)
+        conv = gr.HTML(page.render([]), elem_id="qa-conversation", js_on_load=PAGE_JS)
+        viewer = gr.HTML("", elem_id="qa-viewer", js_on_load=VIEWER_JS)
+        with gr.Row(elem_id="qa-ask-row", equal_height=True):
             question = gr.Textbox(
                 label="您的问题",
                 placeholder="例如：外地人在太原落户需要什么条件?",
@@ -268,10 +367,14 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
                 elem_id="qa-question",
             )
             send = gr.Button("提问", variant="primary", scale=1, min_width=90, elem_id="qa-send")
+        with gr.Row():
+            clear = gr.Button("新对话", size="sm", elem_id="qa-clear")
+            export_md = gr.DownloadButton("下载依据单（Markdown）", visible=False, size="sm", elem_id="qa-export-md")
+            export_html = gr.DownloadButton("下载依据单（可打印）", visible=False, size="sm", elem_id="qa-export-html")
         gr.Markdown("**示例问题**（点一下直接提问）：")
         with gr.Row():
             example_buttons = [gr.Button(q, size="sm", elem_classes=["qa-example"]) for q in EXAMPLES]
-        with gr.Accordion("筛选与对比", open=False, elem_id="qa-options"):
+        with gr.Accordion("筛选、对比与日期", open=False, elem_id="qa-options"):
             compare_box = gr.Checkbox(
                 label="跨文件对比：每个文件给出一条最相关的条款，并排显示", value=False, elem_id="qa-compare-toggle"
             )
@@ -279,14 +382,27 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
                 doc_sel = gr.Dropdown(doc_choices, multiselect=True, label="只看这些文件", elem_id="qa-docs")
                 region_sel = gr.Dropdown(regions, multiselect=True, label="地区（省份或全国）", elem_id="qa-regions")
                 year_sel = gr.Dropdown(years, multiselect=True, label="年份", elem_id="qa-years")
-            k = gr.Slider(1, 10, value=5, step=1, label="显示条数")
+            with gr.Row():
+                as_of = gr.Textbox(label="按哪天的效力回答（如 2020-01-01，留空为今天）", elem_id="qa-as-of", max_lines=1)
+                k = gr.Slider(1, 10, value=5, step=1, label="显示条数")
 
-        inputs = [question, turns, compare_box, doc_sel, region_sel, year_sel, k]
-        outputs = [conv, turns, question, opener, context, vote_status]
+        inputs = [question, turns, compare_box, doc_sel, region_sel, year_sel, as_of, k]
+        outputs = [conv, turns, export_md, export_html, question]
         send.click(on_ask, inputs, outputs, api_visibility="private")
         question.submit(on_ask, inputs, outputs, api_visibility="private")
         for b, q in zip(example_buttons, EXAMPLES, strict=True):
-            b.click(lambda *a, q=q: on_ask(q, *a), inputs[1:], outputs, api_visibility="private")
+            b.click(
+                lambda t, c, *a, q=q: on_ask(q, t, c or q in COMPARE_EXAMPLES, *a), inputs[1:], outputs, api_visibility="private"
+            )
+        conv.click(on_action, turns, [conv, turns, export_md, export_html, viewer], api_visibility="private")
+        viewer.click(on_panel, None, viewer, api_visibility="private")
+        topics.click(on_panel, None, viewer, api_visibility="private")
+        clear.click(
+            on_clear,
+            None,
+            [conv, turns, export_md, export_html, viewer, doc_sel, region_sel, year_sel, as_of, compare_box],
+            api_visibility="private",
+        )
         with gr.Accordion("管理员：上传文件", open=False, visible=bool(admins), elem_id="qa-admin"):
             files = gr.File(
                 label="选择文件（.txt .md .pdf .docx .html，扫描件 .png .jpg）", file_count="multiple", file_types=list(SUFFIXES)
@@ -298,10 +414,6 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
             return page.upload(list(paths or []), getattr(request, "username", None), progress)
 
         upload_btn.click(on_upload, files, upload_status, api_visibility="private")
-        opener.change(page.context, opener, context, api_visibility="private")
-        up.click(lambda t: page.vote("up", t), turns, vote_status, api_visibility="private")
-        down.click(lambda t: page.vote("down", t), turns, vote_status, api_visibility="private")
-        clear.click(on_clear, None, [conv, turns, opener, context, vote_status], api_visibility="private")
 
         def api_ask(  # annotations document the API; Page.api_ask checks what really arrives
             question: str,
@@ -340,8 +452,8 @@ def serve(settings: Settings) -> None:
         server_port=settings.port,
         share=settings.share,
         auth=throttle.checker(settings.auth) if settings.auth else None,
-        css=CSS,
-        footer_links=["api"],
+        css=CSS + VIEWER_CSS,
+        footer_links=[],  # the API is documented in the README, not an English panel
         max_file_size=int(settings.max_document_mb * MB),  # the server refuses larger uploads
         app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(ThrottleLogins, throttle=throttle)]},
     )
