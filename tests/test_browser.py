@@ -218,6 +218,19 @@ def test_the_comparison_example_is_asked_as_a_comparison(page):
     assert len(docs) == len(set(docs)) >= 3
 
 
+def test_a_topic_chip_opens_each_documents_clauses_and_a_document_from_there(page):
+    page.locator("[data-action=topic]", has_text="居住证").click()
+    table = page.locator(".qa-topic .qa-t-table")
+    table.wait_for(timeout=30_000)
+    assert table.locator("tbody tr").count() == 5 and "未涉及" in table.inner_text()
+    assert "居住证" in table.locator(".qa-t-text").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "topic-desktop.png"))
+    page.locator(".qa-topic .qa-open").first.click()
+    page.wait_for_selector(".qa-viewer .qa-v-target", timeout=30_000)
+    page.keyboard.press("Escape")
+    page.wait_for_function("!document.querySelector('.qa-viewer')", timeout=10_000)
+
+
 def test_landing_page_has_no_accessibility_violations(page):
     assert _axe(page) == []
 
