@@ -8,6 +8,7 @@ is shown. Text reaches these after normalization (Simplified, half-width punctua
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 HAN = "\u4e00-\u9fff"  # CJK Unified Ideographs: the characters of policy prose
 CJK = "\u3400-\u4dbf" + HAN + "\uf900-\ufaff"  # with Extension A and the compatibility block
@@ -37,3 +38,20 @@ def is_english(text: str) -> bool:
 
 def has_date(text: str) -> bool:
     return bool(DATE_CN.search(text) or DATE_ISO.search(text))
+
+
+def term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Non-overlapping spans of ``terms`` in ``text``, longer terms first (so 保障性住房 is one
+    span, not also 住房); single characters are skipped (they would match half a Chinese
+    sentence). What the page highlights and what a topic counts."""
+    taken = [False] * len(text)
+    spans: list[tuple[int, int]] = []
+    for term in sorted({t for t in terms if len(t) > 1}, key=len, reverse=True):
+        start = text.find(term)
+        while start != -1:
+            end = start + len(term)
+            if not any(taken[start:end]):
+                spans.append((start, end))
+                taken[start:end] = [True] * len(term)
+            start = text.find(term, end)
+    return sorted(spans)

@@ -5,8 +5,9 @@ from qa.search.judge import Reason
 from qa.serve.answer import Answer, Hit
 from qa.serve.export import to_html, to_markdown
 from qa.serve.extract import key_span, short_answer
-from qa.serve.render import DocRow, Turn, conversation_html, highlight, hit_html, landing_html, mark_spans
+from qa.serve.render import DocRow, Turn, conversation_html, highlight, hit_html, landing_html
 from qa.serve.viewer import ViewRow, viewer_html
+from qa.text import term_spans
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))"
 
@@ -35,7 +36,7 @@ def test_citation_attribute_cannot_break_out():
 
 def test_highlight_marks_query_words_longest_first():
     assert highlight("全面放开落户限制", ["落户", "落户限制", "放"]) == "全面放开<mark>落户限制</mark>"
-    assert mark_spans("居住证和居住证", ["居住证"]) == [(0, 3), (4, 7)]
+    assert term_spans("居住证和居住证", ["居住证"]) == [(0, 3), (4, 7)]
     assert highlight("a<b 落户", ["落户"]) == "a&lt;b <mark>落户</mark>"
 
 

@@ -53,6 +53,9 @@ class Results(NamedTuple):
     dense: np.ndarray
     lexical: np.ndarray
     judgement: Judgement
+    # the query's words as matched, then the policy terms its expansion added (an English or
+    # colloquial question's words in the documents' own language): for highlighting
+    terms: tuple[str, ...] = ()
 
     @property
     def confident(self) -> bool:
@@ -67,10 +70,10 @@ class Results(NamedTuple):
         return self.judgement.reasons
 
 
-def _empty(unknown: float, reasons: tuple[Reason, ...] = ()) -> Results:
+def _empty(unknown: float, reasons: tuple[Reason, ...] = (), terms: tuple[str, ...] = ()) -> Results:
     empty = np.zeros(0, dtype=np.float32)
     signals = Signals(0.0, 0.0, unknown, 0.0, 0.0, 0.0, 0.0)
-    return Results(empty.astype(np.int64), empty, empty, empty, decide(False, False, 0.0, signals, reasons))
+    return Results(empty.astype(np.int64), empty, empty, empty, decide(False, False, 0.0, signals, reasons), terms)
 
 
 class Retriever:
@@ -122,6 +125,7 @@ class Retriever:
         )
         if q.empty or not self.index.chunks:
             return _empty(1.0)
+        terms = tuple(dict.fromkeys([*q.tokens, *q.extra]))
         scope, reasons = place_scope(q.places, self._covered)
         if filters is None or filters.empty():
             filters = scope  # a place no document covers: what national documents say
@@ -129,7 +133,7 @@ class Retriever:
         c = min(len(self.index.chunks), max(cfg.candidates, 4 * k))
         cands = gather(self.store, self._lexical_search, q.groups, qv, c, k, self._allowed(q, filters))
         if cands.positions.size == 0:  # the filters allow no clause at all
-            return _empty(self.unknown_share(q), tuple(reasons))
+            return _empty(self.unknown_share(q), tuple(reasons), terms)
         fused = fuse(mode, cands.dense, cands.lexical, cfg.dense_weight, cfg.rrf_k)
         scores = self._rerank(q, qv, cands, fused, cfg) if cfg.rerank and mode == "hybrid" else fused
         order = np.argsort(-scores, kind="stable")
@@ -139,7 +143,7 @@ class Retriever:
         order = np.asarray(asked_part_first(list(order), [self._kind_of[int(i)] for i in cands.positions], docs, q.asks))[:k]
         judgement = self._judge(q, qv, cands, fused, order, reasons, cfg)
         return Results(
-            cands.positions[order], scores[order].astype(np.float32), cands.dense[order], cands.lexical[order], judgement
+            cands.positions[order], scores[order].astype(np.float32), cands.dense[order], cands.lexical[order], judgement, terms
         )
 
     def _judge(
@@ -322,13 +326,6 @@ class Retriever:
     def covered(self) -> frozenset[str]:
         """The regions (provinces, 全国) that the corpus has documents for."""
         return frozenset(self._covered)
-
-    def query_terms(self, query: str) -> list[str]:
-        """The query's distinct words as they are matched (normalized, stop words dropped),
-        then the policy terms its expansion adds (an English or colloquial question's
-        words in the documents' own language), for highlighting."""
-        q = prepare(query, self.expander, self._regions, self.config.expansion_weight, self.config.coverage_expansion_weight)
-        return list(dict.fromkeys([*q.tokens, *q.extra]))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term`` over the clauses (0 when unseen)."""

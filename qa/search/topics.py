@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from qa.ingest.chunk import Chunk
 from qa.ingest.kinds import BODY
 from qa.search.expand import Expander
+from qa.text import term_spans
 
 # label → the everyday words behind it (the chips on the page, in this order)
 TOPICS: dict[str, str] = {
@@ -32,20 +33,11 @@ MIN_MENTIONS = 2
 @dataclass(frozen=True)
 class Topic:
     label: str
-    terms: tuple[str, ...]  # the words and their expansions, longest first
+    terms: tuple[str, ...]  # the words and their expansions (two characters or more), longest first
 
     def mentions(self, text: str) -> int:
         """Occurrences of the topic's terms in ``text``, a longer term's inner words not counted twice."""
-        count, taken = 0, [False] * len(text)
-        for term in self.terms:
-            start = text.find(term)
-            while start != -1:
-                end = start + len(term)
-                if not any(taken[start:end]):
-                    count += 1
-                    taken[start:end] = [True] * len(term)
-                start = text.find(term, end)
-        return count
+        return len(term_spans(text, self.terms))
 
     def covers(self, chunk: Chunk) -> bool:
         if chunk.kind != BODY:

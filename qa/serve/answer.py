@@ -224,7 +224,7 @@ def ask(
         if not hits[0].mentions:
             reasons = [r for r in reasons if r.code != "topic_not_found"] + silent[:1]
             status = NOT_FOUND if not any(h.mentions for h in hits) else PARTIAL
-    return Answer(q, hits, status, tuple(reasons), truncated, tuple(retriever.query_terms(q)))
+    return Answer(q, hits, status, tuple(reasons), truncated, res.terms)
 
 
 def compare(
@@ -263,7 +263,7 @@ def compare(
             reasons += [r for r in base.reasons if r.code == "topic_not_found"]
     else:
         status = PARTIAL if reasons else ANSWERED
-    return Answer(q, hits, status, tuple(reasons), truncated, tuple(retriever.query_terms(q)))
+    return Answer(q, hits, status, tuple(reasons), truncated, base.terms)
 
 
 def format_answer(ans: Answer) -> str:

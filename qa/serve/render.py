@@ -20,6 +20,7 @@ from qa.search.validity import CURRENT
 from qa.serve.answer import MAX_QUESTION_CHARS, Answer, Hit, short_title, staff_citation
 from qa.serve.extract import key_span, short_answer
 from qa.serve.feedback import REASONS
+from qa.text import term_spans
 
 Weight = Callable[[str], float]
 SHORT_CLAUSE = 120  # a clause up to this long is shown whole; longer ones fold behind 展开全文
@@ -29,27 +30,10 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def mark_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
-    """Non-overlapping spans of ``terms`` in ``text``, longer terms first; single
-    characters are skipped (they would light up half a Chinese sentence)."""
-    taken = [False] * len(text)
-    spans: list[tuple[int, int]] = []
-    for term in sorted({t for t in terms if len(t) > 1}, key=len, reverse=True):
-        start = text.find(term)
-        while start != -1:
-            end = start + len(term)
-            if not any(taken[start:end]):
-                spans.append((start, end))
-                for i in range(start, end):
-                    taken[i] = True
-            start = text.find(term, end)
-    return sorted(spans)
-
-
 def highlight(text: str, terms: Sequence[str]) -> str:
     """``text`` escaped, with the query's words wrapped in <mark>."""
     out, pos = [], 0
-    for a, b in mark_spans(text, terms):
+    for a, b in term_spans(text, terms):
         out.append(esc(text[pos:a]))
         out.append(f"<mark>{esc(text[a:b])}</mark>")
         pos = b

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.serve.render import Weight, clause_html, esc, highlight, status_badge
+from qa.serve.render import Weight, clause_html, esc, status_badge
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def viewer_html(
         if row.section and row.section != last_section:
             heading = f"<div class='qa-v-section'>{esc(' › '.join(row.section))}</div>"
         last_section = row.section or last_section
-        text = clause_html(row.text, terms, weight) if is_target else highlight(row.text, ())
+        text = clause_html(row.text, terms, weight) if is_target else esc(row.text)
         cls = "qa-v-row qa-v-target" if is_target else "qa-v-row"
         body.append(
             f"<div class='{cls}' id='{anchor}'>{heading}<div class='qa-v-clean'>{text}</div>"

@@ -109,9 +109,15 @@ class Page:
             **stamp,
         )
 
-    def render(self, turns: list[Turn]) -> str:
-        record = to_markdown(turns, self.index_version(), time.strftime("%Y-%m-%d %H:%M")) if turns else ""
-        return conversation_html(turns, self.weight, self.landing(), self.doc_names(), record)
+    def record(self, turns: list[Turn]) -> str:
+        """The 依据单 of ``turns`` in Markdown ("" before any question)."""
+        return to_markdown(turns, self.index_version(), time.strftime("%Y-%m-%d %H:%M")) if turns else ""
+
+    def render(self, turns: list[Turn], record: str | None = None) -> str:
+        """The conversation (the landing view when there is none); ``record`` if the caller has it."""
+        if not turns:
+            return conversation_html(turns, self.weight, self.landing())
+        return conversation_html(turns, self.weight, "", self.doc_names(), self.record(turns) if record is None else record)
 
     def doc_names(self) -> dict[str, str]:
         return {d.doc_id: short_title(d.title or d.doc_id) for d in self.engine.index.manifest.documents}
@@ -188,15 +194,15 @@ class Page:
         m = self.engine.index.manifest
         return f"{m.build_time} · {m.corpus_hash[:12]}"
 
-    def export(self, turns: list[Turn], folder: Path) -> tuple[Path, Path] | None:
-        """Write the 依据单 of ``turns`` as Markdown and printable HTML into ``folder``."""
+    def export(self, turns: list[Turn], folder: Path, record: str | None = None) -> tuple[Path, Path] | None:
+        """Write the 依据单 of ``turns`` as Markdown (``record`` if the caller has it) and
+        printable HTML into ``folder``."""
         if not any(t.answer is not None for t in turns):
             return None
-        made = time.strftime("%Y-%m-%d %H:%M")
         stem = "依据单-" + time.strftime("%Y%m%d-%H%M%S")
         md, page = folder / f"{stem}.md", folder / f"{stem}.html"
-        md.write_text(to_markdown(turns, self.index_version(), made), encoding="utf-8")
-        page.write_text(to_html(turns, self.index_version(), made), encoding="utf-8")
+        md.write_text(self.record(turns) if record is None else record, encoding="utf-8")
+        page.write_text(to_html(turns, self.index_version(), time.strftime("%Y-%m-%d %H:%M")), encoding="utf-8")
         return md, page
 
     def upload(self, paths: list[str], username: str | None, progress=lambda *_a, **_k: None) -> str:
@@ -303,10 +309,11 @@ def build(engine: Engine, feedback_log: Path, admins: frozenset[str] = frozenset
 
     def after(turns):
         """The conversation and the 依据单 downloads (shown once there is an answer)."""
-        files = page.export(turns, exports)
+        record = page.record(turns)  # one Markdown for the download and the copy button
+        files = page.export(turns, exports, record)
         md, printable = files if files else (None, None)
         return (
-            page.render(turns),
+            page.render(turns, record),
             turns,
             gr.update(value=md, visible=md is not None),
             gr.update(value=printable, visible=printable is not None),
