@@ -3,6 +3,7 @@ import pytest
 
 from qa.errors import BadInput
 from qa.search import RetrievalConfig
+from qa.search.asks import read_question
 from qa.search.diversify import diversify, wants_each
 from qa.search.expand import Expander
 from qa.search.places import regions_named
@@ -51,13 +52,52 @@ def test_features_measure_coverage_numbers_and_region():
     f = features(
         "太原落户多少人", {"落户": 1.0, "太原": 1.0}, ["山西"], np.array([0.2, 0.8]), cands, lambda t: idf(t) or 0.0, sims
     )
-    fused, coverage, section, number, region, sentence, body = f.T
+    fused, coverage, section, number, region, sentence, body, edition = f.T
     assert list(fused) == [0.0, 1.0]
     assert coverage[0] == 1.0 and abs(coverage[1] - 0.4) < 1e-6
     assert list(number) == [1.0, 0.0]  # asks for an amount; only the first states one
     assert list(region) == [1.0, 0.0] and list(section) == [0.0, 0.0]
     assert list(sentence) == [1.0, 0.0]
     assert list(body) == [1.0, 0.0]  # a numbered clause, then a preamble
+    assert list(edition) == [0.0, 0.0]  # the question names no year
+
+
+def test_a_preamble_answers_only_questions_about_the_document_and_a_named_year_picks_the_edition():
+    idf = {"意见": 1.0}.get
+    cands = [
+        Candidate(frozenset({"意见"}), frozenset(), "推进落户", "山西", "body", frozenset({2016})),
+        Candidate(frozenset({"意见"}), frozenset(), "根据国务院意见制定本方案", "山西", "preamble", frozenset({2024, 2025})),
+    ]
+    q = read_question("山西2025年的方案是根据哪个文件制定的?")
+    assert q.about_document and q.years == (2025,)
+    f = features(
+        "", {"意见": 1.0}, ["山西"], np.array([0.5, 0.5]), cands, lambda t: idf(t) or 0.0, None, q.about_document, q.years
+    )
+    body, edition = f[:, FEATURES.index("body")], f[:, FEATURES.index("edition")]
+    assert list(body) == [1.0, 1.0] and list(edition) == [0.0, 1.0]
+    plain = read_question("根据山西的意见,居住证怎么办理?")  # "根据…," frames a clause question
+    assert not plain.about_document
+    f = features("", {"意见": 1.0}, [], np.array([0.5, 0.5]), cands, lambda t: idf(t) or 0.0, None, plain.about_document)
+    assert list(f[:, FEATURES.index("body")]) == [1.0, 0.0]
+
+
+def test_english_questions_get_their_own_weights():
+    cfg = RetrievalConfig(dense_weight=0.5, rerank_weights={"fused": 1.0, "body": 0.3})
+    assert cfg.for_language(True) is cfg  # no English weights: the same for everyone
+    en = RetrievalConfig(
+        dense_weight=0.5,
+        rerank_weights={"fused": 1.0, "body": 0.3},
+        english_dense_weight=0.7,
+        english_rerank_weights={"fused": 1.0, "body": 2.0},
+    )
+    assert en.for_language(False) is en
+    assert en.for_language(True).dense_weight == 0.7 and en.for_language(True).rerank_weights["body"] == 2.0
+    assert (
+        RetrievalConfig.from_json(en.to_json()).for_language(True).weight_vector().tolist()
+        == en.for_language(True).weight_vector().tolist()
+    )
+    with pytest.raises(BadInput):
+        RetrievalConfig(english_rerank_weights={"colour": 1.0})
 
 
 def test_diversify_puts_each_named_region_first():

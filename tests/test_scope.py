@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from qa.search.asks import read_question
 from qa.search.dictionary import EnglishDictionary, build
 from qa.search.gazetteer import NATIONAL, places_in, table
 from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
-from qa.search.scope import detail_reasons, place_scope, year_reasons, years_of
+from qa.search.scope import detail_reasons, document_reasons, place_scope, year_reasons, years_of
 
 
 def test_the_gazetteer_holds_every_province_and_maps_cities_and_counties_to_them():
@@ -40,6 +41,25 @@ def test_years_and_details_the_documents_do_not_hold():
     assert [r.message for r in reasons] == ["所收录的山东的文件没有涉及2030年的内容"]
     assert detail_reasons(["amount"], ["提高住房公积金使用效率"], ["公积金"])[0].message == "文件没有给出具体数额"
     assert detail_reasons(["amount"], ["住房公积金贷款最高额度60万元"], ["公积金"]) == []
+    assert read_question("湖南老旧小区改造总投资是多少亿元?").details == ("amount",)  # not any figure: money
+
+
+def test_a_document_quoted_by_name_that_the_corpus_lacks_is_said_to_be_missing():
+    titles = ["国务院关于印发《深入实施以人为本的新型城镇化战略五年行动计划》的通知"]
+    quoted = read_question("《国家新型城镇化规划（2021—2035年）》提出的城镇化率目标是多少?").quoted
+    assert [r.code for r in document_reasons(quoted, titles)] == ["document_not_covered"]
+    assert "国家新型城镇化规划" in document_reasons(quoted, titles)[0].message
+    held = read_question("《深入实施以人为本的新型城镇化战略五年行动计划》对落户怎么说?").quoted
+    assert held and document_reasons(held, titles) == []
+
+
+def test_a_figure_from_another_provinces_document_does_not_answer(hashing_engine):
+    """ "山西…多少个" is not answered by a 湖南 clause that states a count."""
+    from qa.serve.answer import ask
+
+    ans = ask(hashing_engine.retriever, "山西计划改造多少个老旧小区?", k=5)
+    codes = [r.code for r in ans.reasons]
+    assert "detail_not_stated" in codes and not ans.confident
 
 
 def test_the_status_follows_topic_and_reasons():

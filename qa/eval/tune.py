@@ -39,18 +39,59 @@ def tune(
     best = max((replace(best, expansion_weight=w) for w in (0.25, 0.5, 0.75, 1.0)), key=score)
     log(f"first stage: dense_weight={best.dense_weight} expansion_weight={best.expansion_weight} → {score(best)}")
     cfg = replace(best, rerank=True, rerank_weights={f: 1.0 if f == "fused" else 0.0 for f in FEATURES})
-    current = score(cfg)
-    values = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
-    for _ in range(rounds):
-        for feature in FEATURES[1:]:  # the fused score's weight stays 1: the scale
-            for v in values:
-                trial = replace(cfg, rerank_weights={**cfg.rerank_weights, feature: v})
-                s = score(trial)
-                if s > current:
-                    cfg, current = trial, s
-        log(f"re-ranker weights {dict(cfg.rerank_weights)} → {current}")
+    cfg = _ascend(cfg, score, "rerank_weights", rounds, log, 0.5 / max(1, len(qs)))
+    english = [q for q in qs if q.lang == "en"]
+    if english:  # then the English questions' own weights, starting from everyone's
+        cfg = _tune_english(retriever, english, rel, cfg, rounds, log)
     cfg = replace(cfg, diversify=True)
     return calibrate_judgement(retriever, questions, cfg)
+
+
+WEIGHT_VALUES = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+def _ascend(
+    cfg: RetrievalConfig,
+    score: Callable[[RetrievalConfig], tuple[float, float]],
+    field: str,
+    rounds: int,
+    log: Callable[[str], None],
+    min_gain: float,
+) -> RetrievalConfig:
+    """Coordinate ascent over the re-ranker weights held in ``field`` of ``cfg``; a change
+    must gain at least ``min_gain`` MRR (about one question moving from second to first),
+    so that a small set is not fitted question by question."""
+    current = score(cfg)
+    for _ in range(rounds):
+        for feature in FEATURES[1:]:  # the fused score's weight stays 1: the scale
+            for v in WEIGHT_VALUES:
+                trial = replace(cfg, **{field: {**getattr(cfg, field), feature: v}})
+                s = score(trial)
+                if s[0] >= current[0] + min_gain:
+                    cfg, current = trial, s
+        log(f"{field} {dict(getattr(cfg, field))} → {current}")
+    return cfg
+
+
+def _tune_english(
+    retriever: Retriever,
+    english: list[Question],
+    rel: dict[str, set[str]],
+    cfg: RetrievalConfig,
+    rounds: int,
+    log: Callable[[str], None],
+) -> RetrievalConfig:
+    """The fusion and re-ranker weights of English questions, chosen on the English ones alone."""
+
+    def score(c: RetrievalConfig) -> tuple[float, float]:
+        return _objective(run_variant(retriever, english, rel, "hybrid", c))
+
+    start = replace(cfg, english_dense_weight=cfg.dense_weight, english_rerank_weights=dict(cfg.rerank_weights))
+    best = max((replace(start, english_dense_weight=w / 10) for w in range(11)), key=score)
+    if score(best)[0] < score(start)[0] + 0.5 / len(english):
+        best = start
+    log(f"English first stage: dense_weight={best.english_dense_weight} → {score(best)}")
+    return _ascend(best, score, "english_rerank_weights", rounds, log, 0.5 / len(english))
 
 
 def judged(retriever: Retriever, questions: list[Question], cfg: RetrievalConfig) -> list[tuple[Question, Results]]:

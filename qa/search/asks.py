@@ -25,12 +25,23 @@ _ASKS_SIGNOFF = re.compile(
 _ASKS_CONTACT = re.compile(
     r"联系人|联系电话|联系方式|(怎么|如何|找谁)联系|联系谁|电话|传真|邮箱|\be-?mail\b|\bcontact\b|\bphone\b|\bfax\b"
 )
+# the document as a whole: what it is based on, why it was made, its number, its years, its
+# deadline for comments. Its opening (preamble) says these; otherwise an opening only
+# restates the document's subject in general words and is no answer to a clause question.
+ASKS_DOCUMENT = re.compile(
+    r"(根据|依据|依照|按照)(什么|哪个|哪份|哪些|哪一)|(根据|依据).{0,16}(制定|出台|印发|编制)的"
+    r"|为什么(要)?(制定|出台|印发)|(出台|制定)(的)?(背景|目的)|文号|字号|哪几年|起止|截止|意见反馈"
+    r"|\bbased on\b|\bpurpose\b|\bwhy (was|were|did|does|is)\b|\bdocument number\b|\bdeadline\b|\bcomments?\b"
+)
 _ASKS_HEADING = re.compile(r"标题|名称|全称|叫什么|文号|字号|哪几年|起止|\btitle\b|document number|\bname of\b")
 
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
-        re.compile(r"多少钱|多少元|金额|额度|补贴多少|补助多少|标准是多少|标准多少|工资.*多少|收费|\bhow much\b|\bamount\b"),
+        re.compile(
+            r"多少钱|多少(万|亿)?元|金额|额度|补贴多少|补助多少|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
+            r"|\bhow much\b|\bamount\b"
+        ),
         re.compile(r"\d[\d.,]*\s*(万|亿)?元"),
     ),
     "share": (
@@ -83,9 +94,9 @@ DETAILS["figure"] = (_ASKS_FIGURE, re.compile(r"\d[\d.,]*\s*(%|万|亿|个|元|�
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
 FRAME_WORDS = frozenset(
     "办理 申请 规定 政策 条件 要求 怎么 如何 哪些 什么 需要 可以 能否 措施 情况 内容 方面 问题 文件 提出 对于 关于 分别 "
-    "有没有 是否 具体 相关 主要 一些 这个 那个 怎样 apply policy rule rules say says"
-    .split()
+    "有没有 是否 具体 相关 主要 一些 这个 那个 怎样 apply policy rule rules say says".split()
 ) | frozenset(EACH_WORDS)  # "各地对居住证怎么规定?" is about 居住证, not 各地
+_QUOTED = re.compile(r"《([^》]+)》")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
 
 
@@ -94,6 +105,8 @@ class Asks:
     kinds: frozenset[str]  # chunk kinds that may answer
     details: tuple[str, ...]  # DETAILS the question asks for
     years: tuple[int, ...]  # years it names
+    about_document: bool = False  # asks about the document as a whole (ASKS_DOCUMENT)
+    quoted: tuple[str, ...] = ()  # document names it quotes in 《》
 
     def allows(self, kind: str) -> bool:
         return kind in self.kinds
@@ -113,7 +126,8 @@ def read_question(text: str) -> Asks:
     if not details and _ASKS_FIGURE.search(low):
         details = ("figure",)  # "目标是多少?": some figure, of whatever unit
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
-    return Asks(frozenset(kinds), details, years)
+    quoted = tuple(dict.fromkeys(n.strip() for n in _QUOTED.findall(text) if len(n.strip()) >= 4))
+    return Asks(frozenset(kinds), details, years, bool(ASKS_DOCUMENT.search(low)), quoted)
 
 
 def asked_part_first(order: list[int], kinds: list[str], docs: list[str], asks: Asks) -> list[int]:

@@ -42,6 +42,11 @@ class RetrievalConfig:
     rerank_depth: int = 30
     rerank_weights: Mapping[str, float] = field(default_factory=lambda: {"fused": 1.0})
     coverage_expansion_weight: float = 0.5  # an expansion term counts this much in word coverage
+    # an English question reaches the clauses through translated terms and a cross-lingual
+    # encoder, so its evidence weighs differently: its own fusion weight and re-ranker
+    # weights, tuned on the English questions of the tuning half (None / empty: the above)
+    english_dense_weight: float | None = None
+    english_rerank_weights: Mapping[str, float] = field(default_factory=dict)
     # diversification across documents when a question asks what each place says
     diversify: bool = True
     # answer judgement, "no clause matches well": a large share of the question's words is
@@ -60,12 +65,25 @@ class RetrievalConfig:
         unknown = set(self.rerank_weights) - set(FEATURES)
         if unknown:
             raise BadInput(f"unknown re-ranker features {sorted(unknown)}; known: {list(FEATURES)}")
+        unknown = set(self.english_rerank_weights) - set(FEATURES)
+        if unknown:
+            raise BadInput(f"unknown re-ranker features {sorted(unknown)}; known: {list(FEATURES)}")
         unknown = set(self.judge_weights) - set(SIGNALS)
         if unknown:
             raise BadInput(f"unknown judgement signals {sorted(unknown)}; known: {list(SIGNALS)}")
 
     def calibration(self) -> Calibration | None:
         return Calibration(dict(self.judge_weights), self.judge_bias, self.judge_threshold) if self.judge_weights else None
+
+    def for_language(self, english: bool) -> RetrievalConfig:
+        """The weights for an English question, or this configuration itself."""
+        if not english or (self.english_dense_weight is None and not self.english_rerank_weights):
+            return self
+        return replace(
+            self,
+            dense_weight=self.dense_weight if self.english_dense_weight is None else self.english_dense_weight,
+            rerank_weights=self.english_rerank_weights or self.rerank_weights,
+        )
 
     def weight_vector(self) -> np.ndarray:
         """The re-ranker weights in the order of ``FEATURES``."""
@@ -77,7 +95,8 @@ class RetrievalConfig:
         unknown = set(data) - known
         if unknown:
             raise BadInput(f"unknown retrieval settings {sorted(unknown)}")
-        return cls(**{k: (dict(v) if k in ("rerank_weights", "judge_weights") else v) for k, v in data.items()})
+        maps = ("rerank_weights", "english_rerank_weights", "judge_weights")
+        return cls(**{k: (dict(v) if k in maps else v) for k, v in data.items()})
 
     @classmethod
     def load(cls, path: Path | None = None) -> RetrievalConfig:
@@ -100,6 +119,8 @@ class RetrievalConfig:
     def to_json(self) -> dict:
         d = asdict(self)
         d["rerank_weights"] = {f: float(self.rerank_weights.get(f, 0.0)) for f in FEATURES}
+        if self.english_rerank_weights:
+            d["english_rerank_weights"] = {f: float(self.english_rerank_weights.get(f, 0.0)) for f in FEATURES}
         return d
 
     def save(self, path: Path) -> None:

@@ -7,6 +7,7 @@ Every answer gets a ``status`` — ``answered``, ``partial`` or ``not_found`` �
 - ``place_not_covered``: the question names a place no document covers (广州); the
   answer then shows what national documents say, if anything;
 - ``year_not_covered``: it asks about a year or edition the documents do not hold;
+- ``document_not_covered``: it names in 《》 a document that is not in the corpus;
 - ``detail_not_stated``: it asks for a figure, procedure, list of materials or deadline
   that the clauses shown do not state (``qa.search.asks``);
 - ``doc_silent``: in a filtered search or a comparison, a document that does not

@@ -12,6 +12,7 @@ from qa.search.gazetteer import Place, places_in
 from qa.search.places import regions_named
 from qa.search.stores import TermGroups
 from qa.search.tokens import tokenize
+from qa.text import is_english
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class Query:
     places: list[Place]  # the places it names (gazetteer), covered by a document or not
     dense_text: str  # what the encoder sees
     asks: Asks  # what it asks for: kinds of chunk, details, years
+
+    @property
+    def english(self) -> bool:
+        return is_english(self.text)
 
     @property
     def empty(self) -> bool:

@@ -15,7 +15,12 @@ Features of a clause for a question (each in [0, 1]):
   normalized over the candidates (a long clause is judged by its best sentence, not
   by its average);
 - ``body``: the chunk is a numbered clause, not a document's preamble, title or
-  sign-off (``qa.ingest.kinds``), which restate the document's subject in general words.
+  sign-off (``qa.ingest.kinds``), which restate the document's subject in general words;
+  a preamble counts as one when the question asks about the document as a whole (what
+  it is based on, its number, its deadline: ``qa.search.asks.ASKS_DOCUMENT``);
+- ``edition``: the question names a year that is the clause's document's own (its year,
+  or a year of its title: "山西2016年的意见", "the 2025–2029 plan"), when two documents of
+  one place differ by edition.
 
 The score is a weighted sum (``rescore``); the weights, keyed by feature name, are
 chosen on the tuning half of the development set (``qa eval --tune``).
@@ -29,10 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.ingest.kinds import BODY, PREAMBLE
 from qa.search.fusion import minmax
 from qa.text import NUMBER
 
-FEATURES = ("fused", "coverage", "section", "number", "region", "sentence", "body")
+FEATURES = ("fused", "coverage", "section", "number", "region", "sentence", "body", "edition")
 _ASKS_AMOUNT = re.compile(r"多少|几|比例|百分之|哪年|哪一年|哪天|什么时候|何时|多久|how many|how much|when|what year|rate")
 
 
@@ -43,6 +49,7 @@ class Candidate:
     text: str  # the clause, its document's title taken out (``without_title``)
     region: str
     kind: str = "body"  # qa.ingest.kinds
+    editions: frozenset[int] = frozenset()  # its document's own years (``scope.years_of`` of year and title)
 
 
 _QUOTED = re.compile(r"《([^》]+)》")
@@ -79,6 +86,8 @@ def features(
     cands: Sequence[Candidate],
     idf: Callable[[str], float],
     best_sentence: np.ndarray | None = None,
+    about_document: bool = False,
+    years: Sequence[int] = (),
 ) -> np.ndarray:
     """Feature matrix (candidates × FEATURES)."""
     lo, hi = (float(fused.min()), float(fused.max())) if len(fused) else (0.0, 0.0)
@@ -101,7 +110,8 @@ def features(
                 number,
                 1.0 if regions and c.region in regions else 0.0,
                 (bs - s_lo) / (s_hi - s_lo) if s_hi > s_lo else 0.0,
-                1.0 if c.kind == "body" else 0.0,
+                1.0 if c.kind == BODY or (about_document and c.kind == PREAMBLE) else 0.0,
+                1.0 if any(y in c.editions for y in years) else 0.0,
             )
         )
     return np.asarray(rows, dtype=np.float32).reshape(len(cands), len(FEATURES))
@@ -116,4 +126,3 @@ def rescore(fused: np.ndarray, top: np.ndarray, feats: np.ndarray, weights: np.n
     scores = float(rescored.min()) - 1.0 + 0.5 * minmax(fused.astype(np.float64))
     scores[top] = rescored
     return scores
-

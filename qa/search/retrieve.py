@@ -38,7 +38,7 @@ from qa.search.judge import Judgement, Reason, Signals, coverage_of, decide, on_
 from qa.search.places import uncovered
 from qa.search.query import Query, prepare
 from qa.search.rerank import Candidate, features, rescore, weighted_share, without_title
-from qa.search.scope import detail_reasons, place_scope, year_reasons, years_of
+from qa.search.scope import detail_reasons, document_reasons, place_scope, year_reasons, years_of
 from qa.search.tokens import tokenize
 
 CANDIDATE_CACHE = 200_000
@@ -94,6 +94,7 @@ class Retriever:
         self._kind_of = np.array([c.kind for c in index.chunks])
         self._kind_masks: dict[frozenset[str], np.ndarray] = {}
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
+        self._editions = {d.doc_id: frozenset(years_of([d.title], d.year)) for d in index.docs.values()}
         self._regions = sorted({r for r in self._region_of.values() if r})
         self._covered = set(self._regions)
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
@@ -125,6 +126,7 @@ class Retriever:
         )
         if q.empty or not self.index.chunks:
             return _empty(1.0)
+        cfg = cfg.for_language(q.english)
         terms = tuple(dict.fromkeys([*q.tokens, *q.extra]))
         scope, reasons = place_scope(q.places, self._covered)
         if filters is None or filters.empty():
@@ -168,10 +170,14 @@ class Retriever:
         )
         named = [pl.province for pl in q.places if pl.province in self._covered and pl.province != NATIONAL]
         scope_docs = [d for d, r in self._region_of.items() if r in named] if named else list(self._region_of)
+        # a figure of another province's document does not answer a question about this one
+        shown = [int(cands.positions[i]) for i in order[:3]]
+        shown = [p for p in shown if self._doc_of[p] in scope_docs]
         reasons = [
             *reasons,
+            *document_reasons(q.asks.quoted, [d.title for d in self.index.docs.values()]),
             *(year_reasons(q.asks.years, scope_docs, self.doc_years, "、".join(dict.fromkeys(named))) if q.asks.years else ()),
-            *detail_reasons(q.asks.details, [self.index.chunks[int(cands.positions[i])].text for i in order[:3]], list(topic)),
+            *detail_reasons(q.asks.details, [self.index.chunks[p].text for p in shown], list(topic)),
         ]
         return decide(True, topical, p, s, reasons)
 
@@ -216,6 +222,8 @@ class Retriever:
             [self.candidate(p) for p in positions],
             self.idf,
             self.best_sentence(positions, qv),
+            q.asks.about_document,
+            q.asks.years,
         )
         return rescore(fused, top, feats, cfg.weight_vector())
 
@@ -269,6 +277,7 @@ class Retriever:
                 body,
                 self._region_of.get(c.doc_id, ""),
                 c.kind,
+                self._editions.get(c.doc_id, frozenset()),
             )
             with self._cache_lock:
                 if len(self._candidates) >= CANDIDATE_CACHE:

@@ -2,7 +2,8 @@
 
 Each returns ``Reason``s (``qa.search.judge``): a place no document covers (the search is
 then kept to national documents, which apply everywhere), a year or edition no document
-in scope covers, a figure or procedure the clauses shown do not state.
+in scope covers, a document quoted by name that is not in the corpus, a figure or
+procedure the clauses shown do not state.
 """
 
 from __future__ import annotations
@@ -45,6 +46,20 @@ def place_scope(places: Sequence[Place], covered: set[str]) -> tuple[Filters | N
     return scope, [Reason("place_not_covered", f"所收录文件中没有{names}的文件{tail}")]
 
 
+_BRACKETS = str.maketrans("", "", "《》()（）〔〕[]【】 —-－·")
+
+
+def document_reasons(quoted: Sequence[str], titles: Sequence[str]) -> list[Reason]:
+    """A reason for each document the question names in 《》 that is not in the corpus
+    (a clause may cite it, but its own text is not there to quote)."""
+    held = [t.translate(_BRACKETS) for t in titles]
+    return [
+        Reason("document_not_covered", f"所收录文件中没有《{name}》本身")
+        for name in quoted
+        if not any(name.translate(_BRACKETS) in t for t in held)
+    ]
+
+
 def year_reasons(years: Sequence[int], scope: Sequence[str], doc_years: Mapping[str, set[int]], label: str) -> list[Reason]:
     """A reason for each year no document in ``scope`` covers."""
     held = set().union(*(doc_years.get(d, set()) for d in scope)) if scope else set()
@@ -55,6 +70,4 @@ def year_reasons(years: Sequence[int], scope: Sequence[str], doc_years: Mapping[
 def detail_reasons(details: Sequence[str], shown: Sequence[str], words: Sequence[str] = ()) -> list[Reason]:
     """A reason for each detail asked for that none of the ``shown`` clauses states near
     one of the question's topic ``words`` ("多少个老旧小区": a count beside 老旧小区)."""
-    return [
-        Reason("detail_not_stated", DETAIL_MESSAGES[d]) for d in details if not any(states(d, t, words) for t in shown)
-    ]
+    return [Reason("detail_not_stated", DETAIL_MESSAGES[d]) for d in details if not any(states(d, t, words) for t in shown)]
