@@ -12,7 +12,7 @@ from qa.settings import Settings
 def register(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("bench", help="index build time, query latency, peak memory")
     common(p)
-    p.add_argument("--queries", type=int, default=50, help="number of warm queries to time")
+    p.add_argument("--queries", type=int, default=200, help="number of questions to time (spread over the evaluation set)")
     p.add_argument("--scale", action="store_true", help="synthetic corpora of 10k/100k/1M clauses (takes ~25 min)")
     p.add_argument("--sizes", default="10000,100000,1000000", help="with --scale: clause counts, comma-separated")
     p.add_argument("--embedding", action="store_true", help="the default model on PyTorch, ONNX Runtime and int8, side by side")

@@ -71,7 +71,16 @@ def without_title(text: str, title: str) -> str:
 def weighted_share(terms: dict[str, float], have: frozenset[str], idf: Callable[[str], float], floor: float = 0.0) -> float:
     """IDF-weighted share of ``terms`` found in ``have``; ``floor`` keeps words the corpus
     lacks (idf 0) from dropping out of the total."""
-    weight = {t: w * max(idf(t), floor) for t, w in terms.items()}
+    return share_of(term_weights(terms, idf, floor), have)
+
+
+def term_weights(terms: dict[str, float], idf: Callable[[str], float], floor: float = 0.0) -> dict[str, float]:
+    """Each term's weight times its IDF: computed once per question, shared by every clause."""
+    return {t: w * max(idf(t), floor) for t, w in terms.items()}
+
+
+def share_of(weight: dict[str, float], have: frozenset[str]) -> float:
+    """Share of the total ``weight`` (``term_weights``) carried by the terms in ``have``."""
     total = sum(weight.values())
     if total <= 0:
         return 0.0
@@ -96,6 +105,7 @@ def features(
     s_lo, s_hi = (float(best_sentence.min()), float(best_sentence.max())) if len(cands) else (0.0, 0.0)
     numbers = NUMBER.findall(query)
     asks_amount = bool(_ASKS_AMOUNT.search(query.lower()))
+    weight = term_weights(q_terms, idf)
     rows = []
     for f, c, bs in zip(fused, cands, best_sentence, strict=True):
         if numbers:
@@ -105,8 +115,8 @@ def features(
         rows.append(
             (
                 (f - lo) / (hi - lo) if hi > lo else 0.0,
-                weighted_share(q_terms, c.tokens, idf),
-                weighted_share(q_terms, c.heading_tokens, idf),
+                share_of(weight, c.tokens),
+                share_of(weight, c.heading_tokens),
                 number,
                 1.0 if regions and c.region in regions else 0.0,
                 (bs - s_lo) / (s_hi - s_lo) if s_hi > s_lo else 0.0,
