@@ -35,9 +35,9 @@ def tune(
         return _objective(run_variant(retriever, qs, rel, "hybrid", cfg))
 
     cfg = replace(start, expand=True, rerank=False, diversify=False)
-    best = max((replace(cfg, dense_weight=w / 10) for w in range(11)), key=score)
-    best = max((replace(best, expansion_weight=w) for w in (0.25, 0.5, 0.75, 1.0)), key=score)
-    log(f"first stage: dense_weight={best.dense_weight} expansion_weight={best.expansion_weight} → {score(best)}")
+    best, _ = _best([replace(cfg, dense_weight=w / 10) for w in range(11)], score)
+    best, s = _best([replace(best, expansion_weight=w) for w in (0.25, 0.5, 0.75, 1.0)], score)
+    log(f"first stage: dense_weight={best.dense_weight} expansion_weight={best.expansion_weight} → {s}")
     cfg = replace(best, rerank=True, rerank_weights={f: 1.0 if f == "fused" else 0.0 for f in FEATURES})
     cfg = _ascend(cfg, score, "rerank_weights", rounds, log, 0.5 / max(1, len(qs)))
     english = [q for q in qs if q.lang == "en"]
@@ -48,6 +48,15 @@ def tune(
 
 
 WEIGHT_VALUES = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+def _best(
+    options: list[RetrievalConfig], score: Callable[[RetrievalConfig], tuple[float, float]]
+) -> tuple[RetrievalConfig, tuple[float, float]]:
+    """The best-scoring option (the first among equals) and its score, each scored once."""
+    scores = [score(o) for o in options]
+    i = max(range(len(options)), key=scores.__getitem__)
+    return options[i], scores[i]
 
 
 def _ascend(
@@ -87,10 +96,11 @@ def _tune_english(
         return _objective(run_variant(retriever, english, rel, "hybrid", c))
 
     start = replace(cfg, english_dense_weight=cfg.dense_weight, english_rerank_weights=dict(cfg.rerank_weights))
-    best = max((replace(start, english_dense_weight=w / 10) for w in range(11)), key=score)
-    if score(best)[0] < score(start)[0] + 0.5 / len(english):
-        best = start
-    log(f"English first stage: dense_weight={best.english_dense_weight} → {score(best)}")
+    best, s = _best([replace(start, english_dense_weight=w / 10) for w in range(11)], score)
+    start_score = score(start)
+    if s[0] < start_score[0] + 0.5 / len(english):
+        best, s = start, start_score
+    log(f"English first stage: dense_weight={best.english_dense_weight} → {s}")
     return _ascend(best, score, "english_rerank_weights", rounds, log, 0.5 / len(english))
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.ingest.metadata import sidecar_path
+from qa.ingest.metadata import metadata_of, sidecar_path
 from qa.ingest.read import MAX_DOCUMENT_MB, CorpusReport, Document, check_name, check_size, list_files, load_document
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,7 @@ class Entry:
 
     @classmethod
     def of(cls, doc: Document) -> Entry:
-        return cls(
-            doc.doc_id, doc.sha256, doc.title, doc.issuer, doc.region, doc.year, doc.doc_number,
-            doc.stage, doc.issued, doc.effective, doc.expires, doc.replaces,
-        )  # fmt: skip
+        return cls(doc_id=doc.doc_id, sha256=doc.sha256, **metadata_of(doc))
 
 
 def stamp(path: Path) -> Stamp:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -50,6 +50,12 @@ class Metadata:
     effective: str = ""  # 施行日期, ISO
     expires: str = ""  # the last day of its 有效期, ISO
     replaces: tuple[str, ...] = ()  # titles or 文号 of the documents it repeals
+
+
+def metadata_of(obj: object) -> dict:
+    """The ``Metadata`` fields as ``obj`` holds them (a Metadata, a Document, a catalog
+    entry): what every record of a document copies, named once."""
+    return {f.name: getattr(obj, f.name) for f in fields(Metadata)}
 
 
 def _lines(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from qa.errors import CorpusError
 from qa.ingest.formats import SUFFIXES, Extracted, decode_bytes, extract
-from qa.ingest.metadata import Metadata, describe, with_sidecar
+from qa.ingest.metadata import Metadata, describe, metadata_of, with_sidecar
 from qa.ingest.normalize import Normalized, normalize
 from qa.text import DATE_ISO
 
@@ -93,19 +93,10 @@ def load_document(path: Path, max_mb: float = MAX_DOCUMENT_MB) -> Document:
         path=str(path),
         raw=raw,
         norm=norm,
-        title=meta.title,
-        issuer=meta.issuer,
-        region=meta.region,
-        year=meta.year,
-        doc_number=meta.doc_number,
         encoding=got.encoding,
         sha256=hashlib.sha256(data).hexdigest(),
         pages=got.pages,
-        stage=meta.stage,
-        issued=meta.issued,
-        effective=meta.effective,
-        expires=meta.expires,
-        replaces=meta.replaces,
+        **metadata_of(meta),
     )
 
 

@@ -28,12 +28,13 @@ _ASKS_CONTACT = re.compile(
 # the document as a whole: what it is based on, why it was made, its number, its years, its
 # deadline for comments. Its opening (preamble) says these; otherwise an opening only
 # restates the document's subject in general words and is no answer to a clause question.
+_NUMBER_OR_YEARS = r"文号|字号|哪几年|起止"  # said by a document's title and opening alike
 ASKS_DOCUMENT = re.compile(
     r"(根据|依据|依照|按照)(什么|哪个|哪份|哪些|哪一)|(根据|依据).{0,16}(制定|出台|印发|编制)的"
-    r"|为什么(要)?(制定|出台|印发)|(出台|制定)(的)?(背景|目的)|文号|字号|哪几年|起止|截止|意见反馈"
+    rf"|为什么(要)?(制定|出台|印发)|(出台|制定)(的)?(背景|目的)|{_NUMBER_OR_YEARS}|截止|意见反馈"
     r"|\bbased on\b|\bpurpose\b|\bwhy (was|were|did|does|is)\b|\bdocument number\b|\bdeadline\b|\bcomments?\b"
 )
-_ASKS_HEADING = re.compile(r"标题|名称|全称|叫什么|文号|字号|哪几年|起止|\btitle\b|document number|\bname of\b")
+_ASKS_HEADING = re.compile(rf"标题|名称|全称|叫什么|{_NUMBER_OR_YEARS}|\btitle\b|document number|\bname of\b")
 
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {

@@ -33,6 +33,7 @@ import numpy as np
 
 from qa.ingest import CHUNKER_VERSION, Chunk, Document, chunk_document
 from qa.ingest.kinds import CONTACT, HEADING, SIGNOFF
+from qa.ingest.metadata import metadata_of
 from qa.models import Encoder
 from qa.search import dictionary
 from qa.search.index import SCHEMA_VERSION, DocInfo, Manifest, corpus_hash, current_path, read_manifest
@@ -207,13 +208,7 @@ def write(folder: Path, p: BuildPlan, v: Vectors, encoder: Encoder, spec: StoreS
         n_sentences=len(p.sent_texts),
         sentences_embedded=v.sentences_embedded,
         versions=_versions(),
-        documents=[
-            DocInfo(
-                d.doc_id, d.title, d.issuer, d.region, d.year, d.doc_number, d.sha256, counts.get(d.doc_id, 0),
-                d.stage, d.issued, d.effective, d.expires, d.replaces,
-            )
-            for d in p.docs
-        ],
+        documents=[DocInfo(doc_id=d.doc_id, sha256=d.sha256, n_chunks=counts.get(d.doc_id, 0), **metadata_of(d)) for d in p.docs],
         files=summarize(folder),
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")

@@ -8,6 +8,7 @@ installed package). Re-ranker weights are keyed by feature name
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -62,12 +63,10 @@ class RetrievalConfig:
     judge_threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        unknown = set(self.rerank_weights) - set(FEATURES)
-        if unknown:
-            raise BadInput(f"unknown re-ranker features {sorted(unknown)}; known: {list(FEATURES)}")
-        unknown = set(self.english_rerank_weights) - set(FEATURES)
-        if unknown:
-            raise BadInput(f"unknown re-ranker features {sorted(unknown)}; known: {list(FEATURES)}")
+        for weights in (self.rerank_weights, self.english_rerank_weights):
+            unknown = set(weights) - set(FEATURES)
+            if unknown:
+                raise BadInput(f"unknown re-ranker features {sorted(unknown)}; known: {list(FEATURES)}")
         unknown = set(self.judge_weights) - set(SIGNALS)
         if unknown:
             raise BadInput(f"unknown judgement signals {sorted(unknown)}; known: {list(SIGNALS)}")
@@ -77,7 +76,12 @@ class RetrievalConfig:
 
     def for_language(self, english: bool) -> RetrievalConfig:
         """The weights for an English question, or this configuration itself."""
-        if not english or (self.english_dense_weight is None and not self.english_rerank_weights):
+        return self._english if english else self
+
+    @functools.cached_property
+    def _english(self) -> RetrievalConfig:
+        """Built once per configuration, not once per English question."""
+        if self.english_dense_weight is None and not self.english_rerank_weights:
             return self
         return replace(
             self,
@@ -87,7 +91,7 @@ class RetrievalConfig:
 
     def weight_vector(self) -> np.ndarray:
         """The re-ranker weights in the order of ``FEATURES``."""
-        return np.array([float(self.rerank_weights.get(f, 0.0)) for f in FEATURES], dtype=np.float32)
+        return np.array(list(_every_feature(self.rerank_weights).values()), dtype=np.float32)
 
     @classmethod
     def from_json(cls, data: Mapping) -> RetrievalConfig:
@@ -118,9 +122,9 @@ class RetrievalConfig:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d["rerank_weights"] = {f: float(self.rerank_weights.get(f, 0.0)) for f in FEATURES}
+        d["rerank_weights"] = _every_feature(self.rerank_weights)
         if self.english_rerank_weights:
-            d["english_rerank_weights"] = {f: float(self.english_rerank_weights.get(f, 0.0)) for f in FEATURES}
+            d["english_rerank_weights"] = _every_feature(self.english_rerank_weights)
         return d
 
     def save(self, path: Path) -> None:
@@ -130,3 +134,8 @@ class RetrievalConfig:
     def baseline(self) -> RetrievalConfig:
         """The first stage alone: no expansion, no re-ranking, no diversification."""
         return replace(self, expand=False, rerank=False, diversify=False)
+
+
+def _every_feature(weights: Mapping[str, float]) -> dict[str, float]:
+    """Re-ranker weights for every feature, in the order of ``FEATURES`` (0 where unnamed)."""
+    return {f: float(weights.get(f, 0.0)) for f in FEATURES}

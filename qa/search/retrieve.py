@@ -169,13 +169,13 @@ class Retriever:
             min_coverage=cfg.no_match_coverage,
         )
         named = [pl.province for pl in q.places if pl.province in self._covered and pl.province != NATIONAL]
-        scope_docs = [d for d, r in self._region_of.items() if r in named] if named else list(self._region_of)
+        scope_docs = {d for d, r in self._region_of.items() if r in named} if named else set(self._region_of)
         # a figure of another province's document does not answer a question about this one
         shown = [int(cands.positions[i]) for i in order[:3]]
         shown = [p for p in shown if self._doc_of[p] in scope_docs]
         reasons = [
             *reasons,
-            *document_reasons(q.asks.quoted, [d.title for d in self.index.docs.values()]),
+            *(document_reasons(q.asks.quoted, [d.title for d in self.index.docs.values()]) if q.asks.quoted else ()),
             *(year_reasons(q.asks.years, scope_docs, self.doc_years, "、".join(dict.fromkeys(named))) if q.asks.years else ()),
             *detail_reasons(q.asks.details, [self.index.chunks[p].text for p in shown], list(topic)),
         ]

@@ -9,7 +9,7 @@ procedure the clauses shown do not state.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from qa.search.asks import states
 from qa.search.filters import Filters
@@ -60,7 +60,7 @@ def document_reasons(quoted: Sequence[str], titles: Sequence[str]) -> list[Reaso
     ]
 
 
-def year_reasons(years: Sequence[int], scope: Sequence[str], doc_years: Mapping[str, set[int]], label: str) -> list[Reason]:
+def year_reasons(years: Sequence[int], scope: Collection[str], doc_years: Mapping[str, set[int]], label: str) -> list[Reason]:
     """A reason for each year no document in ``scope`` covers."""
     held = set().union(*(doc_years.get(d, set()) for d in scope)) if scope else set()
     where = f"{label}的" if label else ""
