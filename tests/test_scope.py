@@ -19,6 +19,11 @@ def test_the_gazetteer_holds_every_province_and_maps_cities_and_counties_to_them
     assert [p.province for p in places_in("国务院和State Council")] == [NATIONAL, NATIONAL]
     # words that are also place names do not fire: 东方 (a city), 和县 inside 县医院, 城区 (a district name)
     assert places_in("东方红;县域普通高中和县医院;城区落户") == []
+    # the longest name at a position wins, and the scan goes on after it
+    assert [p.name for p in places_in("山西省太原市小店区")] == ["山西省", "太原市", "小店区"]
+    # a Latin name stands between non-letters: "Shanxi's" names it, "Shanxisheng" and "xshanxi" do not
+    assert [p.name for p in places_in("Shanxi's plan and Inner Mongolia")] == ["Shanxi", "Inner Mongolia"]
+    assert places_in("Shanxisheng xshanxi") == []
 
 
 def test_a_place_no_document_covers_keeps_the_search_to_national_documents():

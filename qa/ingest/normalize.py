@@ -81,13 +81,18 @@ def _char_freq() -> dict[str, int]:
 
 _BLOCK = 1 << 16
 _BLOCK_END = re.compile(r"[\n。]")  # a file may have no line breaks at all
+_MAY_CONVERT = re.compile("[\u2e80-\U0010ffff]")
 
 
 def to_simplified(text: str) -> str:
     """Traditional → Simplified; OpenCC t2s is length-preserving on this kind of text.
 
     Long texts go through in blocks ending at a line break or a full stop: OpenCC's own working memory
-    is about 20 bytes a character, paid per block instead of for the whole document."""
+    is about 20 bytes a character, paid per block instead of for the whole document. Text with
+    no character from U+2E80 (CJK radicals) up is returned as it is: OpenCC maps none below it,
+    and an English question is spared the conversion (0.25 ms)."""
+    if not _MAY_CONVERT.search(text):
+        return text
     if len(text) <= _BLOCK:
         return _t2s().convert(text)
     out, start = [], 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from qa.search.dictionary import EnglishDictionary
-from qa.search.tokens import tokenize
+from qa.search.tokens import cached_tokens
 from qa.text import is_english
 
 
@@ -85,7 +85,7 @@ class Expander:
             for phrase, words in self.dictionary.lookup(rest):
                 terms.extend(words)
                 matched.append(phrase)
-        tokens = set(tokenize(query))
+        tokens = set(cached_tokens(query))
         for word, mapped in self.thesaurus.items():
             # one-character words only as whole tokens: "地" must not fire inside "外地"
             if word in tokens or (len(word) > 1 and word in query):

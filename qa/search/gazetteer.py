@@ -146,20 +146,41 @@ def table() -> dict[str, Place]:
 
 
 @functools.lru_cache(maxsize=1)
-def _pattern() -> re.Pattern[str]:
-    names = sorted(table(), key=len, reverse=True)  # longest first: 山西省 before 山西
-    han = [re.escape(n) for n in names if not n.isascii()]
-    latin = [re.escape(n) for n in names if n.isascii()]
-    # Latin names end where letters end: "还有Shenzhen和" has no \b between 有 and S
-    return re.compile("|".join(han) + r"|(?<![a-z])(?:" + "|".join(latin) + r")(?![a-z])")
+def _lengths() -> dict[str, tuple[int, ...]]:
+    """For each first character, the lengths of the names that start with it, longest first."""
+    out: dict[str, set[int]] = {}
+    for name in table():
+        out.setdefault(name[0], set()).add(len(name))
+    return {ch: tuple(sorted(ls, reverse=True)) for ch, ls in out.items()}
+
+
+def _is_letter(ch: str) -> bool:
+    return "a" <= ch <= "z"
 
 
 def places_in(text: str) -> list[Place]:
-    """The places ``text`` names, in order of mention (each name once)."""
+    """The places ``text`` names, in order of mention (each name once).
+
+    At each position the longest name wins, and the scan goes on after it; a Latin name
+    must stand between non-letters ("还有Shenzhen和" names Shenzhen, "Shanxi's" Shanxi). A
+    dictionary probe per position and name length: the table's 4,600 names as one regular
+    expression took 0.5 ms on an English question."""
+    low = text.lower()
+    names, lengths = table(), _lengths()
     seen: dict[str, Place] = {}
-    for m in _pattern().finditer(text.lower()):
-        place = table()[m.group(0)]
-        seen.setdefault(m.group(0), place)
+    i, n = 0, len(low)
+    while i < n:
+        step = 1
+        for size in lengths.get(low[i], ()):
+            name = low[i : i + size]
+            if len(name) < size or name not in names:
+                continue
+            if name.isascii() and ((i > 0 and _is_letter(low[i - 1])) or (i + size < n and _is_letter(low[i + size]))):
+                continue
+            seen.setdefault(name, names[name])
+            step = size
+            break
+        i += step
     return list(seen.values())
 
 

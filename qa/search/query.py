@@ -11,7 +11,7 @@ from qa.search.expand import Expander, Expansion
 from qa.search.gazetteer import Place, places_in
 from qa.search.places import regions_named
 from qa.search.stores import TermGroups
-from qa.search.tokens import tokenize
+from qa.search.tokens import cached_tokens
 from qa.text import is_english
 
 
@@ -47,10 +47,10 @@ def prepare(
 ) -> Query:
     """``expander`` None: the question's own words only; ``english``: use the glossary, the dictionary."""
     text = normalize_query(question)
-    tokens = tokenize(text)
+    tokens = list(cached_tokens(text))
     exp = expander.expand(text, *english) if expander is not None and text else None
     places = places_in(text)
-    extra = [t for t in tokenize(" ".join(exp.terms)) if t not in tokens] if exp else []
+    extra = [t for term in exp.terms for t in cached_tokens(term) if t not in tokens] if exp else []
     terms = {t: 1.0 for t in tokens if len(t) > 1 or not t.isascii()}  # one Latin letter says nothing
     for t in extra:
         terms.setdefault(t, coverage_expansion_weight)

@@ -39,7 +39,7 @@ from qa.search.places import uncovered
 from qa.search.query import Query, prepare
 from qa.search.rerank import Candidate, features, rescore, weighted_share, without_title
 from qa.search.scope import detail_reasons, document_reasons, place_scope, year_reasons, years_of
-from qa.search.tokens import tokenize
+from qa.search.tokens import cached_tokens, tokenize
 
 CANDIDATE_CACHE = 200_000
 QUERY_CACHE = 1024
@@ -291,7 +291,7 @@ class Retriever:
     def best_sentence(self, positions: list[int], qv: np.ndarray) -> np.ndarray:
         """For each clause, the cosine of its sentence closest to the query vector."""
         out = np.empty(len(positions), dtype=np.float32)
-        vecs = self.index.sentence_vectors
+        vecs = np.asarray(self.index.sentence_vectors)  # a plain view: slicing a memmap costs a new object each time
         for j, p in enumerate(positions):
             a, b = self._sent_start[p], self._sent_end[p]
             out[j] = float((vecs[a:b] @ qv).max()) if b > a else float(self.store.score(qv, np.array([p]))[0])
@@ -302,7 +302,7 @@ class Retriever:
     def topic_terms(self, q: Query) -> dict[str, float]:
         """The question's words without its place names, years and framing words (怎么, 规定,
         政策 …), with their weights: what a clause must speak of to address it."""
-        place_words = {t for p in q.places for t in tokenize(p.name.lower())} | set(self._regions)
+        place_words = {t for p in q.places for t in cached_tokens(p.name.lower())} | set(self._regions)
         return {
             t: w
             for t, w in q.terms.items()

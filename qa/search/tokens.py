@@ -40,3 +40,10 @@ def tokenize(text: str) -> list[str]:
     """Tokens of normalized ``text`` for lexical matching (lower-cased, no stop words)."""
     words = _jieba().lcut_for_search(text.lower())
     return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS and _TOKEN_OK.search(w)]
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_tokens(text: str) -> tuple[str, ...]:
+    """``tokenize`` for the query path, remembered: a question is tokenized by several steps,
+    and expansion terms (户籍, 落户 …) recur from question to question."""
+    return tuple(tokenize(text))
