@@ -28,13 +28,18 @@ def test_set_size_and_styles():
     assert all(len({g.doc for g in q.gold}) >= 2 for q in qs if q.style == "multi_doc")
 
 
+EARLIER_FRESH = ("f", "g")  # earlier versions' fresh splits: joined the held half whole, never tuned on
+TUNING_ADDITIONS = ("t",)  # written later, only to tune on
+
+
 def test_split_is_half_and_half_within_every_style():
     dev = [q for q in load_questions() if q.split != "fresh"]  # the fresh split is its own file
     assert {q.split for q in dev} == {"tune", "held"}
-    # an earlier version's fresh split (ids f…) joined the held half whole: never tuned on
-    earlier = [q for q in dev if q.qid.startswith("f")]
+    earlier = [q for q in dev if q.qid.startswith(EARLIER_FRESH)]
     assert len(earlier) >= 150 and all(q.split == "held" for q in earlier)
-    qs = [q for q in dev if not q.qid.startswith("f")]  # the rest was split by a fixed seed
+    added = [q for q in dev if q.qid.startswith(TUNING_ADDITIONS)]
+    assert all(q.split == "tune" for q in added)
+    qs = [q for q in dev if not q.qid.startswith(EARLIER_FRESH + TUNING_ADDITIONS)]  # split by a fixed seed
     for style in {q.style for q in qs}:
         n_tune = sum(q.split == "tune" for q in qs if q.style == style)
         n_held = sum(q.split == "held" for q in qs if q.style == style)

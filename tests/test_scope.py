@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from qa.search.asks import read_question
+from qa.search.asks import read_question, states
 from qa.search.dictionary import EnglishDictionary, build
 from qa.search.gazetteer import NATIONAL, places_in, table
 from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
-from qa.search.scope import detail_reasons, document_reasons, place_scope, year_reasons, years_of
+from qa.search.scope import (
+    detail_reasons,
+    document_reasons,
+    is_yearly,
+    period_reasons,
+    place_scope,
+    year_reasons,
+    years_of,
+)
 
 
 def test_the_gazetteer_holds_every_province_and_maps_cities_and_counties_to_them():
@@ -47,6 +55,38 @@ def test_years_and_details_the_documents_do_not_hold():
     assert detail_reasons(["amount"], ["提高住房公积金使用效率"], ["公积金"])[0].message == "文件没有给出具体数额"
     assert detail_reasons(["amount"], ["住房公积金贷款最高额度60万元"], ["公积金"]) == []
     assert read_question("湖南老旧小区改造总投资是多少亿元?").details == ("amount",)  # not any figure: money
+
+
+def test_a_five_year_plan_period_no_document_covers_is_said_to_be_missing():
+    asks = read_question("山东“十五五”时期新型城镇化有什么目标?")
+    assert asks.periods == (("“十五五”", 2026, 2030),) and asks.years == ()
+    assert read_question("what did the 14th five-year plan say?").periods == (("“十四五”", 2021, 2025),)
+    doc_years = {"sd": {2019, 2020}, "sx": {2024, 2025, 2029}}
+    reasons = period_reasons(asks.periods, ["sd"], doc_years, "山东")
+    assert [r.code for r in reasons] == ["year_not_covered"] and "2026—2030" in reasons[0].message
+    assert period_reasons(asks.periods, ["sx"], doc_years, "山西") == []  # 2029 falls in it
+
+
+def test_fees_formulas_names_and_finishing_years_are_details_to_check():
+    assert read_question("职业伤害保障每个月要缴多少保费?").details == ("amount",)
+    assert read_question("积分落户的积分到底怎么算?").details == ("formula",)
+    assert detail_reasons(["formula"], ["完善积分落户政策"], ["积分"])[0].message == "文件没有给出具体计算方法"
+    assert read_question("特色小镇清单里都有哪些镇?").details == ("names",)
+    assert read_question("进了创建名单的特色小镇一共几个?").details == ("count",)  # a count, not the names
+    assert not states("names", "对进入创建名单的109个省级特色小镇开展定期测评", [])
+    assert states("names", "支持常德、娄底创建国家公交都市示范城市", [])
+    assert read_question("太原都市圈的轨道交通哪一年能完工通车?").details == ("finish_year",)
+    # a one-year plan dates what it says it will finish; another document does not
+    shown = ["确保青岛胶东国际机场建成投用"]
+    assert detail_reasons(["finish_year"], shown, ["机场"], [True]) == []
+    assert detail_reasons(["finish_year"], shown, ["机场"], [False])[0].code == "detail_not_stated"
+    assert detail_reasons(["finish_year"], shown, ["高铁"], [True])  # it finishes something else
+    assert is_yearly("《关于印发2019年新型城镇化建设重点任务的通知》")
+    assert not is_yearly("山西省关于深入推进新型城镇化建设的实施意见(2016年)")  # an edition, not a plan's year
+    assert not is_yearly("《实施方案(2025—2029年)》")
+    # a clause's own numbering states no figure
+    assert not states("figure", "6.扩大农业转移人口社会保障覆盖面", ["社会保障"])
+    assert states("count", "城区常住人口300万以下城市全面取消落户限制", ["城区"])
 
 
 def test_a_document_quoted_by_name_that_the_corpus_lacks_is_said_to_be_missing():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from qa.ingest.kinds import BODY, CONTACT, HEADING, PREAMBLE, SIGNOFF
 from qa.search.diversify import EACH_WORDS
+from qa.search.gazetteer import places_in
 
 _ISSUED = r"(印发|发布|发出|下发|出台|发文|签发|成文|发的)"
 _ASKS_SIGNOFF = re.compile(
@@ -36,12 +37,16 @@ ASKS_DOCUMENT = re.compile(
 )
 _ASKS_HEADING = re.compile(rf"标题|名称|全称|叫什么|{_NUMBER_OR_YEARS}|\btitle\b|document number|\bname of\b")
 
+_FINISHED = r"(建成|完成|完工|通车|竣工|投用|投入使用|开通|开工)"
+FINISHED = re.compile(_FINISHED)
+
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(
             r"多少钱|多少(万|亿)?元|金额|额度|补贴多少|补助多少|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
-            r"|\bhow much\b|\bamount\b"
+            r"|(缴|交|付)(纳)?多少|多少(保费|费用|费)|保费|(补偿|赔偿|缴费|收费)标准"
+            r"|\bhow much\b|\bamount\b|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b"
         ),
         re.compile(r"\d[\d.,]*\s*(万|亿)?元"),
     ),
@@ -53,18 +58,49 @@ DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(
             r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<!哪)几(个|项|座|所|家|条|类|批)|\bhow many\b|\bnumber of\b"
         ),
-        re.compile(r"\d[\d.,]*\s*(万|亿)?\s*(套|个|人|户|所|家|项|座|平方米|公里|亩|条|类|批|名)|[一二三四五六七八九十两]+(个|项|座|所|类|批|条)"),
+        re.compile(
+            r"\d[\d.,]*\s*(万|亿)?\s*(套|个|人|户|所|家|项|座|平方米|公里|亩|条|类|批|名)|\d[\d.,]*\s*(万|亿)(?!元)"
+            r"|[一二三四五六七八九十两]+(个|项|座|所|类|批|条)"
+        ),
     ),
     "date": (
         # a deadline or a date to be met; "什么时候投用" in a yearly plan is answered by its year, so not here
         re.compile(r"截止|期限|哪天|几月几日|\bdeadline\b|\bby what date\b|\bby when\b"),
         re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}"),
     ),
+    "finish_year": (
+        # when a named work is to be finished: the clause must give its year (or be of one
+        # year's plan, which dates it: ``qa.search.scope.detail_reasons``)
+        re.compile(
+            rf"(哪一?年|什么时候|啥时候|何时|最晚|最迟).{{0,8}}{_FINISHED}|{_FINISHED}.{{0,6}}(哪一?年|什么时候|啥时候|何时)"
+            r"|\bby what year\b"
+            r"|\bwhen (will|must|should|is|are|was|were)\b.{0,60}\b(finished|completed|built|opened|operational)\b"
+        ),
+        re.compile(r"\d{4}\s*年"),
+    ),
     "duration": (
         re.compile(r"(几|多少)(年|个月|天)|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"),
         re.compile(r"\d+\s*(年|个月|天|日)|[一二三四五六七八九十两半]+\s*(年|个月)"),
     ),
     "age": (re.compile(r"几岁|多少岁|年龄|\bhow old\b|\bage\b(?!-)"), re.compile(r"\d+\s*(周岁|岁)")),
+    "formula": (
+        re.compile(
+            r"怎么(计)?算|如何(计)?算|计算(方法|办法|公式|标准)|公式"
+            r"|\bformula\b|\bhow (is|are)\b.{0,50}\bcalculated\b|\bhow\b.{0,30}\bcalculate\b"
+        ),
+        re.compile(r"公式|计算方法|计算办法|(按|按照).{0,16}(计算|核定|折算|计分)|乘以|除以|[×÷=]"),
+    ),
+    "names": (
+        # the names in a list a clause may only count ("109个省级特色小镇", "15个示范县"): a
+        # clause that gives them names two places or more ("支持常德、娄底创建…")
+        re.compile(
+            r"(名单|名录|清单)(里|中|上)?.{0,4}哪|具体名单|名单是|叫什么名字|分别叫"
+            r"|(具体|分别|都)(是|有|包括)?哪(几|些)个?(县|镇|区|村|开发区|园区|小镇|乡镇)"
+            r"|哪\d+个|\bwhich specific\b|\bnames of\b|\bwhat are the names\b"
+            r"|\blist of (the )?(counties|towns|cities|districts)\b"
+        ),
+        re.compile(r"(?!)"),  # never by wording: ``states`` counts the places the clause names
+    ),
     "score": (re.compile(r"多少分|几分|分数|积分.{0,6}多少|\bscore\b|\bhow many points\b"), re.compile(r"\d+\s*分(?!之)")),
     "office": (
         re.compile(
@@ -91,6 +127,8 @@ DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 
 _ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
 DETAILS["figure"] = (_ASKS_FIGURE, re.compile(r"\d[\d.,]*\s*(%|万|亿|个|元|人|套|户|年|公里|平方米|亩|项|座|家)?|百分之"))
+# a clause's own numbering ("6.", "(3)") states no figure
+_NUMBERING = re.compile(r"(^|[\n。;:])\s*(\d{1,2}[.、](?!\d)|[(]\d{1,2}[)])")
 
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
 FRAME_WORDS = frozenset(
@@ -99,6 +137,26 @@ FRAME_WORDS = frozenset(
 ) | frozenset(EACH_WORDS)  # "各地对居住证怎么规定?" is about 居住证, not 各地
 _QUOTED = re.compile(r"《([^》]+)》")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
+# a five-year-plan period: 十四五 is 2021—2025 (from the third plan, 1966—1970, every five years)
+_PERIOD = re.compile(
+    r"十([一二三四五六七八九])五|\b(1[0-9])(?:st|nd|rd|th) five-year\b"
+    r"|\b(tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth) five-year\b"
+)
+_DIGITS = "一二三四五六七八九"
+_ORDINALS = ("tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth")
+
+
+def periods_in(text: str) -> tuple[tuple[str, int, int], ...]:
+    """The five-year-plan periods ``text`` (lower-cased) names: (name, first year, last year)."""
+    out = []
+    for m in _PERIOD.finditer(text):
+        if m.group(1):
+            n = 11 + _DIGITS.index(m.group(1))
+        else:
+            n = int(m.group(2)) if m.group(2) else 10 + _ORDINALS.index(m.group(3))
+        first = 1966 + 5 * (n - 3)
+        out.append((f"“十{'一二三四五六七'[n - 11]}五”" if 11 <= n <= 17 else m.group(0), first, first + 4))
+    return tuple(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
@@ -108,6 +166,7 @@ class Asks:
     years: tuple[int, ...]  # years it names
     about_document: bool = False  # asks about the document as a whole (ASKS_DOCUMENT)
     quoted: tuple[str, ...] = ()  # document names it quotes in 《》
+    periods: tuple[tuple[str, int, int], ...] = ()  # five-year-plan periods it names (``periods_in``)
 
     def allows(self, kind: str) -> bool:
         return kind in self.kinds
@@ -128,7 +187,7 @@ def read_question(text: str) -> Asks:
         details = ("figure",)  # "目标是多少?": some figure, of whatever unit
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
     quoted = tuple(dict.fromkeys(n.strip() for n in _QUOTED.findall(text) if len(n.strip()) >= 4))
-    return Asks(frozenset(kinds), details, years, bool(ASKS_DOCUMENT.search(low)), quoted)
+    return Asks(frozenset(kinds), details, years, bool(ASKS_DOCUMENT.search(low)), quoted, periods_in(low))
 
 
 def asked_part_first(order: list[int], kinds: list[str], docs: list[str], asks: Asks) -> list[int]:
@@ -151,8 +210,15 @@ NEAR = 12  # characters: how close a stated figure must be to a word of the ques
 
 def states(detail: str, text: str, near: Sequence[str] = ()) -> bool:
     """Does ``text`` state the kind of detail ``detail`` names (beside one of ``near``, if given)?"""
+    if detail == "names":
+        return len(places_in(text)) >= 2
+    return said_near(DETAILS[detail][1], _NUMBERING.sub(r"\1", text), near)
+
+
+def said_near(pattern: re.Pattern[str], text: str, near: Sequence[str] = ()) -> bool:
+    """Does ``pattern`` occur in ``text`` within ``NEAR`` characters of one of ``near``?"""
     words = [w for w in near if len(w) > 1 and not w.isascii()]
-    for m in DETAILS[detail][1].finditer(text):
+    for m in pattern.finditer(text):
         window = text[max(0, m.start() - NEAR) : m.end() + NEAR]
         if not words or any(w in window for w in words):
             return True

@@ -38,7 +38,15 @@ from qa.search.judge import Judgement, Reason, Signals, coverage_of, decide, on_
 from qa.search.places import uncovered
 from qa.search.query import Query, prepare
 from qa.search.rerank import Candidate, features, rescore, weighted_share, without_title
-from qa.search.scope import detail_reasons, document_reasons, place_scope, year_reasons, years_of
+from qa.search.scope import (
+    detail_reasons,
+    document_reasons,
+    is_yearly,
+    period_reasons,
+    place_scope,
+    year_reasons,
+    years_of,
+)
 from qa.search.tokens import cached_tokens, tokenize
 
 CANDIDATE_CACHE = 200_000
@@ -95,6 +103,9 @@ class Retriever:
         self._kind_masks: dict[frozenset[str], np.ndarray] = {}
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
         self._editions = {d.doc_id: frozenset(years_of([d.title], d.year)) for d in index.docs.values()}
+        # clauses of a one-year plan (its title names a single year: "2019年…重点任务")
+        yearly_docs = [d.doc_id for d in index.docs.values() if is_yearly(d.title)]
+        self._yearly = frozenset(np.flatnonzero(np.isin(self._doc_of, yearly_docs)).tolist())
         self._regions = sorted({r for r in self._region_of.values() if r})
         self._covered = set(self._regions)
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
@@ -171,13 +182,17 @@ class Retriever:
         named = [pl.province for pl in q.places if pl.province in self._covered and pl.province != NATIONAL]
         scope_docs = {d for d, r in self._region_of.items() if r in named} if named else set(self._region_of)
         # a figure of another province's document does not answer a question about this one
+        label = "、".join(dict.fromkeys(named))
         shown = [int(cands.positions[i]) for i in order[:3]]
         shown = [p for p in shown if self._doc_of[p] in scope_docs]
         reasons = [
             *reasons,
             *(document_reasons(q.asks.quoted, [d.title for d in self.index.docs.values()]) if q.asks.quoted else ()),
-            *(year_reasons(q.asks.years, scope_docs, self.doc_years, "、".join(dict.fromkeys(named))) if q.asks.years else ()),
-            *detail_reasons(q.asks.details, [self.index.chunks[p].text for p in shown], list(topic)),
+            *(year_reasons(q.asks.years, scope_docs, self.doc_years, label) if q.asks.years else ()),
+            *(period_reasons(q.asks.periods, scope_docs, self.doc_years, label) if q.asks.periods else ()),
+            *detail_reasons(
+                q.asks.details, [self.index.chunks[p].text for p in shown], list(topic), [p in self._yearly for p in shown]
+            ),
         ]
         return decide(True, topical, p, s, reasons)
 

@@ -11,13 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from qa.search.asks import states
+from qa.search.asks import FINISHED, said_near, states
 from qa.search.filters import Filters
 from qa.search.gazetteer import NATIONAL, Place
 from qa.search.judge import DETAIL_MESSAGES, Reason
 from qa.search.places import uncovered
 
 _YEARS = re.compile(r"(?<!\d)((?:19[89]|20\d)\d)\s*(?:(?:—|-|－|至|到)\s*((?:19[89]|20\d)\d))?\s*年")
+
+
+_PLAN_YEAR = re.compile(r"(?<![\d—\-－至到])(?:19[89]|20\d)\d\s*年(?![)）\d])")
+
+
+def is_yearly(title: str) -> bool:
+    """A one-year plan: its title names one year as part of its name ("关于印发2019年新型城镇化
+    建设重点任务的通知"), not as an edition in brackets ("实施意见(2016年)") or a span."""
+    return len(_PLAN_YEAR.findall(title)) == 1 and not any(m.group(2) for m in _YEARS.finditer(title))
 
 
 def years_of(texts: Iterable[str], year: int | None) -> set[int]:
@@ -60,6 +69,19 @@ def document_reasons(quoted: Sequence[str], titles: Sequence[str]) -> list[Reaso
     ]
 
 
+def period_reasons(
+    periods: Sequence[tuple[str, int, int]], scope: Collection[str], doc_years: Mapping[str, set[int]], label: str
+) -> list[Reason]:
+    """A reason for each five-year-plan period no year of which a document in ``scope`` covers."""
+    held = set().union(*(doc_years.get(d, set()) for d in scope)) if scope else set()
+    where = f"{label}的" if label else ""
+    return [
+        Reason("year_not_covered", f"所收录的{where}文件没有涉及{name}时期({a}—{b}年)的内容")
+        for name, a, b in periods
+        if not held & set(range(a, b + 1))
+    ]
+
+
 def year_reasons(years: Sequence[int], scope: Collection[str], doc_years: Mapping[str, set[int]], label: str) -> list[Reason]:
     """A reason for each year no document in ``scope`` covers."""
     held = set().union(*(doc_years.get(d, set()) for d in scope)) if scope else set()
@@ -67,7 +89,17 @@ def year_reasons(years: Sequence[int], scope: Collection[str], doc_years: Mappin
     return [Reason("year_not_covered", f"所收录的{where}文件没有涉及{y}年的内容") for y in years if y not in held]
 
 
-def detail_reasons(details: Sequence[str], shown: Sequence[str], words: Sequence[str] = ()) -> list[Reason]:
+def detail_reasons(
+    details: Sequence[str], shown: Sequence[str], words: Sequence[str] = (), yearly: Sequence[bool] = ()
+) -> list[Reason]:
     """A reason for each detail asked for that none of the ``shown`` clauses states near
-    one of the question's topic ``words`` ("多少个老旧小区": a count beside 老旧小区)."""
-    return [Reason("detail_not_stated", DETAIL_MESSAGES[d]) for d in details if not any(states(d, t, words) for t in shown)]
+    one of the question's topic ``words`` ("多少个老旧小区": a count beside 老旧小区).
+    ``yearly``: which shown clauses are of one year's plan; such a clause that says a work
+    will be finished dates it ("青岛胶东国际机场建成投用" in the 2019 tasks is 2019's)."""
+    topic = [w for w in words if not FINISHED.search(w)]  # "建成" is what is asked, not what of
+    dated = any(y and said_near(FINISHED, t, topic) for t, y in zip(shown, yearly, strict=False))
+    return [
+        Reason("detail_not_stated", DETAIL_MESSAGES[d])
+        for d in details
+        if not (d == "finish_year" and dated) and not any(states(d, t, words) for t in shown)
+    ]
