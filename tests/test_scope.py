@@ -12,7 +12,6 @@ from qa.search.scope import (
     detail_reasons,
     document_reasons,
     is_yearly,
-    period_reasons,
     place_scope,
     year_reasons,
     years_of,
@@ -62,9 +61,9 @@ def test_a_five_year_plan_period_no_document_covers_is_said_to_be_missing():
     assert asks.periods == (("“十五五”", 2026, 2030),) and asks.years == ()
     assert read_question("what did the 14th five-year plan say?").periods == (("“十四五”", 2021, 2025),)
     doc_years = {"sd": {2019, 2020}, "sx": {2024, 2025, 2029}}
-    reasons = period_reasons(asks.periods, ["sd"], doc_years, "山东")
+    reasons = year_reasons((), ["sd"], doc_years, "山东", asks.periods)
     assert [r.code for r in reasons] == ["year_not_covered"] and "2026—2030" in reasons[0].message
-    assert period_reasons(asks.periods, ["sx"], doc_years, "山西") == []  # 2029 falls in it
+    assert year_reasons((), ["sx"], doc_years, "山西", asks.periods) == []  # 2029 falls in it
 
 
 def test_fees_formulas_names_and_finishing_years_are_details_to_check():

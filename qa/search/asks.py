@@ -10,7 +10,7 @@ Questions reach here normalized (Simplified, half-width) and lower-cased for Eng
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.ingest.kinds import BODY, CONTACT, HEADING, PREAMBLE, SIGNOFF
@@ -40,25 +40,42 @@ _ASKS_HEADING = re.compile(rf"标题|名称|全称|叫什么|{_NUMBER_OR_YEARS}|
 _FINISHED = r"(建成|完成|完工|通车|竣工|投用|投入使用|开通|开工)"
 FINISHED = re.compile(_FINISHED)
 
+# a clause's own numbering ("6.", "(3)") states no figure
+_NUMBERING = re.compile(r"(^|[\n。;:])\s*(\d{1,2}[.、](?!\d)|[(]\d{1,2}[)])")
+Stated = Callable[[str, Sequence[str]], bool]  # (clause text, topic words) → does it state the detail?
+
+
+def _beside(pattern: str) -> Stated:
+    """Stated by wording: ``pattern`` within ``NEAR`` characters of a topic word, a clause's
+    own numbering aside."""
+    rx = re.compile(pattern)
+    return lambda text, near: said_near(rx, _NUMBERING.sub(r"\1", text), near)
+
+
+def _names_two_places(text: str, _near: Sequence[str]) -> bool:
+    """The names of a list: stated by a clause that names two places or more."""
+    return len(places_in(text)) >= 2
+
+
 # a detail the question asks for, and the words a clause states it with
-DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     "amount": (
         re.compile(
             r"多少钱|多少(万|亿)?元|金额|额度|补贴多少|补助多少|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
             r"|(缴|交|付)(纳)?多少|多少(保费|费用|费)|保费|(补偿|赔偿|缴费|收费)标准"
             r"|\bhow much\b|\bamount\b|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b"
         ),
-        re.compile(r"\d[\d.,]*\s*(万|亿)?元"),
+        _beside(r"\d[\d.,]*\s*(万|亿)?元"),
     ),
     "share": (
         re.compile(r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|\bpercent|\bpercentage\b|\bshare\b|\brate\b"),
-        re.compile(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成"),
+        _beside(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成"),
     ),
     "count": (
         re.compile(
             r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<!哪)几(个|项|座|所|家|条|类|批)|\bhow many\b|\bnumber of\b"
         ),
-        re.compile(
+        _beside(
             r"\d[\d.,]*\s*(万|亿)?\s*(套|个|人|户|所|家|项|座|平方米|公里|亩|条|类|批|名)|\d[\d.,]*\s*(万|亿)(?!元)"
             r"|[一二三四五六七八九十两]+(个|项|座|所|类|批|条)"
         ),
@@ -66,7 +83,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "date": (
         # a deadline or a date to be met; "什么时候投用" in a yearly plan is answered by its year, so not here
         re.compile(r"截止|期限|哪天|几月几日|\bdeadline\b|\bby what date\b|\bby when\b"),
-        re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}"),
+        _beside(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}"),
     ),
     "finish_year": (
         # when a named work is to be finished: the clause must give its year (or be of one
@@ -76,19 +93,19 @@ DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|\bby what year\b"
             r"|\bwhen (will|must|should|is|are|was|were)\b.{0,60}\b(finished|completed|built|opened|operational)\b"
         ),
-        re.compile(r"\d{4}\s*年"),
+        _beside(r"\d{4}\s*年"),
     ),
     "duration": (
         re.compile(r"(几|多少)(年|个月|天)|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"),
-        re.compile(r"\d+\s*(年|个月|天|日)|[一二三四五六七八九十两半]+\s*(年|个月)"),
+        _beside(r"\d+\s*(年|个月|天|日)|[一二三四五六七八九十两半]+\s*(年|个月)"),
     ),
-    "age": (re.compile(r"几岁|多少岁|年龄|\bhow old\b|\bage\b(?!-)"), re.compile(r"\d+\s*(周岁|岁)")),
+    "age": (re.compile(r"几岁|多少岁|年龄|\bhow old\b|\bage\b(?!-)"), _beside(r"\d+\s*(周岁|岁)")),
     "formula": (
         re.compile(
             r"怎么(计)?算|如何(计)?算|计算(方法|办法|公式|标准)|公式"
             r"|\bformula\b|\bhow (is|are)\b.{0,50}\bcalculated\b|\bhow\b.{0,30}\bcalculate\b"
         ),
-        re.compile(r"公式|计算方法|计算办法|(按|按照).{0,16}(计算|核定|折算|计分)|乘以|除以|[×÷=]"),
+        _beside(r"公式|计算方法|计算办法|(按|按照).{0,16}(计算|核定|折算|计分)|乘以|除以|[×÷=]"),
     ),
     "names": (
         # the names in a list a clause may only count ("109个省级特色小镇", "15个示范县"): a
@@ -99,36 +116,34 @@ DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|哪\d+个|\bwhich specific\b|\bnames of\b|\bwhat are the names\b"
             r"|\blist of (the )?(counties|towns|cities|districts)\b"
         ),
-        re.compile(r"(?!)"),  # never by wording: ``states`` counts the places the clause names
+        _names_two_places,
     ),
-    "score": (re.compile(r"多少分|几分|分数|积分.{0,6}多少|\bscore\b|\bhow many points\b"), re.compile(r"\d+\s*分(?!之)")),
+    "score": (re.compile(r"多少分|几分|分数|积分.{0,6}多少|\bscore\b|\bhow many points\b"), _beside(r"\d+\s*分(?!之)")),
     "office": (
         re.compile(
             r"哪个(部门|单位|机关|窗口)|去哪(里)?(办|申请)|找谁"
             r"|\bwhich (department|office|agency|authority)\b|\bwhere (do|can|should) .* apply\b"
         ),
-        re.compile(r"部门|厅|局|委员会|办公室|窗口|机关|服务中心"),
+        _beside(r"部门|厅|局|委员会|办公室|窗口|机关|服务中心"),
     ),
     "procedure": (
         re.compile(
             r"怎么(办理|申请|申报|登记)|如何(办理|申请|申报|登记)|流程|程序|步骤|手续|去哪|在哪(里)?(办|申请)"
             r"|\bhow (do|can|to) .*\bapply\b|\bprocedure\b|\bsteps\b"
         ),
-        re.compile(r"申请|办理|受理|提交|审核|审批|登记|程序|流程|手续|窗口"),
+        _beside(r"申请|办理|受理|提交|审核|审批|登记|程序|流程|手续|窗口"),
     ),
     "materials": (
         re.compile(
             r"(哪些|什么|需要|要带|提交|准备)(的)?(材料|证件|证明)|材料"
             r"|\bdocuments (are )?(needed|required)\b|\bwhat documents\b|\bpaperwork\b"
         ),
-        re.compile(r"材料|证明|证件|身份证|户口簿|合同"),
+        _beside(r"材料|证明|证件|身份证|户口簿|合同"),
     ),
 }  # fmt: skip
 
 _ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
-DETAILS["figure"] = (_ASKS_FIGURE, re.compile(r"\d[\d.,]*\s*(%|万|亿|个|元|人|套|户|年|公里|平方米|亩|项|座|家)?|百分之"))
-# a clause's own numbering ("6.", "(3)") states no figure
-_NUMBERING = re.compile(r"(^|[\n。;:])\s*(\d{1,2}[.、](?!\d)|[(]\d{1,2}[)])")
+DETAILS["figure"] = (_ASKS_FIGURE, _beside(r"\d[\d.,]*\s*(%|万|亿|个|元|人|套|户|年|公里|平方米|亩|项|座|家)?|百分之"))
 
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
 FRAME_WORDS = frozenset(
@@ -210,9 +225,7 @@ NEAR = 12  # characters: how close a stated figure must be to a word of the ques
 
 def states(detail: str, text: str, near: Sequence[str] = ()) -> bool:
     """Does ``text`` state the kind of detail ``detail`` names (beside one of ``near``, if given)?"""
-    if detail == "names":
-        return len(places_in(text)) >= 2
-    return said_near(DETAILS[detail][1], _NUMBERING.sub(r"\1", text), near)
+    return DETAILS[detail][1](text, near)
 
 
 def said_near(pattern: re.Pattern[str], text: str, near: Sequence[str] = ()) -> bool:

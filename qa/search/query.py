@@ -27,10 +27,7 @@ class Query:
     places: list[Place]  # the places it names (gazetteer), covered by a document or not
     dense_text: str  # what the encoder sees
     asks: Asks  # what it asks for: kinds of chunk, details, years
-
-    @property
-    def english(self) -> bool:
-        return is_english(self.text)
+    english: bool = False  # an English question (its own weights: ``RetrievalConfig.for_language``)
 
     @property
     def empty(self) -> bool:
@@ -65,4 +62,5 @@ def prepare(
         places=places,
         dense_text=exp.text_for_dense(text) if exp else text,
         asks=read_question(text),
+        english=exp.english if exp else is_english(text),
     )

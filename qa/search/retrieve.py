@@ -42,7 +42,6 @@ from qa.search.scope import (
     detail_reasons,
     document_reasons,
     is_yearly,
-    period_reasons,
     place_scope,
     year_reasons,
     years_of,
@@ -103,9 +102,8 @@ class Retriever:
         self._kind_masks: dict[frozenset[str], np.ndarray] = {}
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
         self._editions = {d.doc_id: frozenset(years_of([d.title], d.year)) for d in index.docs.values()}
-        # clauses of a one-year plan (its title names a single year: "2019年…重点任务")
-        yearly_docs = [d.doc_id for d in index.docs.values() if is_yearly(d.title)]
-        self._yearly = frozenset(np.flatnonzero(np.isin(self._doc_of, yearly_docs)).tolist())
+        # documents that are one year's plan (the title names a single year: "2019年…重点任务")
+        self._yearly = frozenset(d.doc_id for d in index.docs.values() if is_yearly(d.title))
         self._regions = sorted({r for r in self._region_of.values() if r})
         self._covered = set(self._regions)
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
@@ -188,10 +186,16 @@ class Retriever:
         reasons = [
             *reasons,
             *(document_reasons(q.asks.quoted, [d.title for d in self.index.docs.values()]) if q.asks.quoted else ()),
-            *(year_reasons(q.asks.years, scope_docs, self.doc_years, label) if q.asks.years else ()),
-            *(period_reasons(q.asks.periods, scope_docs, self.doc_years, label) if q.asks.periods else ()),
+            *(
+                year_reasons(q.asks.years, scope_docs, self.doc_years, label, q.asks.periods)
+                if q.asks.years or q.asks.periods
+                else ()
+            ),
             *detail_reasons(
-                q.asks.details, [self.index.chunks[p].text for p in shown], list(topic), [p in self._yearly for p in shown]
+                q.asks.details,
+                [self.index.chunks[p].text for p in shown],
+                list(topic),
+                [self._doc_of[p] in self._yearly for p in shown],
             ),
         ]
         return decide(True, topical, p, s, reasons)

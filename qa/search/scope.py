@@ -69,24 +69,25 @@ def document_reasons(quoted: Sequence[str], titles: Sequence[str]) -> list[Reaso
     ]
 
 
-def period_reasons(
-    periods: Sequence[tuple[str, int, int]], scope: Collection[str], doc_years: Mapping[str, set[int]], label: str
+def year_reasons(
+    years: Sequence[int],
+    scope: Collection[str],
+    doc_years: Mapping[str, set[int]],
+    label: str,
+    periods: Sequence[tuple[str, int, int]] = (),
 ) -> list[Reason]:
-    """A reason for each five-year-plan period no year of which a document in ``scope`` covers."""
+    """A reason for each year no document in ``scope`` covers, and for each five-year-plan
+    period (``asks.periods_in``) none of whose years one covers."""
     held = set().union(*(doc_years.get(d, set()) for d in scope)) if scope else set()
     where = f"{label}的" if label else ""
     return [
-        Reason("year_not_covered", f"所收录的{where}文件没有涉及{name}时期({a}—{b}年)的内容")
-        for name, a, b in periods
-        if not held & set(range(a, b + 1))
+        *(Reason("year_not_covered", f"所收录的{where}文件没有涉及{y}年的内容") for y in years if y not in held),
+        *(
+            Reason("year_not_covered", f"所收录的{where}文件没有涉及{name}时期({a}—{b}年)的内容")
+            for name, a, b in periods
+            if not held & set(range(a, b + 1))
+        ),
     ]
-
-
-def year_reasons(years: Sequence[int], scope: Collection[str], doc_years: Mapping[str, set[int]], label: str) -> list[Reason]:
-    """A reason for each year no document in ``scope`` covers."""
-    held = set().union(*(doc_years.get(d, set()) for d in scope)) if scope else set()
-    where = f"{label}的" if label else ""
-    return [Reason("year_not_covered", f"所收录的{where}文件没有涉及{y}年的内容") for y in years if y not in held]
 
 
 def detail_reasons(
@@ -97,7 +98,7 @@ def detail_reasons(
     ``yearly``: which shown clauses are of one year's plan; such a clause that says a work
     will be finished dates it ("青岛胶东国际机场建成投用" in the 2019 tasks is 2019's)."""
     topic = [w for w in words if not FINISHED.search(w)]  # "建成" is what is asked, not what of
-    dated = any(y and said_near(FINISHED, t, topic) for t, y in zip(shown, yearly, strict=False))
+    dated = "finish_year" in details and any(y and said_near(FINISHED, t, topic) for t, y in zip(shown, yearly, strict=False))
     return [
         Reason("detail_not_stated", DETAIL_MESSAGES[d])
         for d in details
