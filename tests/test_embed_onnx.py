@@ -76,6 +76,22 @@ def test_onnx_vectors_equal_pytorch_whatever_the_batch(tiny_folder):
     assert enc.token_ids("太原 落户") == [0, 6 + WORDS.index("太原"), 6 + WORDS.index("落户"), 2]
 
 
+def test_questions_go_through_the_int8_graph_close_to_the_float_one(tiny_folder):
+    from sentence_transformers import SentenceTransformer
+
+    export_onnx(tiny_folder, "tiny-v1")
+    ref = SentenceTransformer(str(tiny_folder), device="cpu").encode(["query: " + t for t in TEXTS], normalize_embeddings=True)
+    int8 = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "))
+    as_float = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "), int8_queries=False)
+    np.testing.assert_allclose(as_float.encode_queries(TEXTS), ref, atol=1e-5)
+    got = int8.encode_queries(TEXTS)
+    cosine = np.sum(got * ref, axis=1)
+    assert cosine.min() > 0.98, cosine  # the same model, weights rounded to 7 bits
+    assert np.abs(got - ref).max() > 1e-4  # and really the int8 graph, not the float one
+    # documents stay in float whichever graph questions use
+    np.testing.assert_allclose(int8.encode_documents(TEXTS), as_float.encode_documents(TEXTS), atol=1e-6)
+
+
 def test_a_damaged_export_is_redone(tiny_folder):
     export_onnx(tiny_folder, "tiny-v1")
     data = tiny_folder / ONNX_DIR / DATA_FILE

