@@ -49,4 +49,4 @@ def test_model_names_that_cannot_load_offline_fail_in_one_line(tmp_path):
     for name, words in ((str(empty), "not a model folder"), (str(tmp_path / "nope"), "not found")):
         with pytest.raises(ModelLoadError, match=words):
             load_encoder(name, tmp_path)
-    assert load_encoder("hashing", tmp_path).dim == 256
+    assert load_encoder("hashing", tmp_path).dim == 1024
