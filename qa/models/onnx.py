@@ -10,7 +10,7 @@ A question is encoded by a second graph with the same weights quantized to int8
 without VNNI). A question is one short sequence, and for it the model's cost is mostly
 reading 84 MB of float weights per call; in int8 they are 21 MB and a question takes
 about 60% of the time. Its vector stays within cosine 0.993 of the float one (README,
-*Question encoder*), and the index need not change: both sides share one fingerprint.
+*Measured*), and the index need not change: both sides share one fingerprint.
 
 ``export_onnx`` writes ``onnx/model.onnx`` (and ``onnx/query-int8.onnx``) inside a
 sentence-transformers folder (mean pooling and L2 normalization are part of the graph),
@@ -69,9 +69,10 @@ def onnx_is_current(folder: Path, source_fingerprint: str) -> bool:
 def export_onnx(folder: Path, source_fingerprint: str) -> Path:
     """Export the sentence-transformers model in ``folder`` to ``folder/onnx`` unless current.
 
-    Takes ~15 s for e5-small (export, then quantization). The graph takes ``input_ids`` and ``attention_mask`` (int64,
-    batch × tokens, both dynamic) and returns normalized mean-pooled ``embedding``. Written
-    into a temporary folder and renamed, so a crash never leaves a half-written model.
+    Takes ~25 s for e5-small (export, then quantization). The graph takes ``input_ids`` and
+    ``attention_mask`` (int64, batch × tokens, both dynamic) and returns normalized
+    mean-pooled ``embedding``. Written into a temporary folder and renamed, so a crash never
+    leaves a half-written model.
     """
     out = folder / ONNX_DIR
     if onnx_is_current(folder, source_fingerprint):
