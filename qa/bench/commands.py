@@ -15,7 +15,11 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
     p.add_argument("--queries", type=int, default=200, help="number of questions to time (spread over the evaluation set)")
     p.add_argument("--scale", action="store_true", help="synthetic corpora of 10k/100k/1M clauses (takes ~25 min)")
     p.add_argument("--sizes", default="10000,100000,1000000", help="with --scale: clause counts, comma-separated")
-    p.add_argument("--embedding", action="store_true", help="the default model on PyTorch, ONNX Runtime and int8, side by side")
+    p.add_argument(
+        "--embedding",
+        action="store_true",
+        help="the default model on PyTorch, ONNX Runtime (float or int8 questions) and int8 PyTorch, side by side",
+    )
     p.add_argument("--out", type=Path, help="with --scale or --embedding: also write the figures as JSON")
     p.set_defaults(handler=cmd_bench)
 
