@@ -128,6 +128,13 @@ def test_the_english_dictionary_keeps_only_corpus_words_and_reads_plain_forms():
     assert "about" not in dict(d.lookup("What about urbanization?"))  # a weak word says nothing
 
 
+def test_the_english_dictionary_reads_an_unknown_hyphenated_word_as_its_parts():
+    d = EnglishDictionary({"sponge": ("海绵",), "city": ("城市",), "high-speed": ("高速",), "dual-use": ("两用",)})
+    assert dict(d.lookup("Where is sponge-city construction pushed?")) == {"sponge": ("海绵",), "city": ("城市",)}
+    assert dict(d.lookup("high-speed rail")) == {"high-speed": ("高速",)}  # known whole: kept whole
+    assert dict(d.lookup("What about 'dual-use' facilities?")) == {"dual-use": ("两用",)}  # quotes are not the word's
+
+
 @pytest.mark.parametrize("question", ["上海落户需要什么条件?", "How do migrant workers get hukou in Shenzhen?"])
 def test_other_places_are_answered_from_national_documents_with_a_reason(hashing_engine, question):
     from qa.serve.answer import ask

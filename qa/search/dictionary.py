@@ -89,7 +89,7 @@ class EnglishDictionary:
     def lookup(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
         """(English phrase, Chinese words) for the question's phrases, longest phrases first;
         a word already inside a longer matched phrase is not looked up again."""
-        words = _WORD.findall(question.lower())
+        words = self._words(question.lower())
         taken = [False] * len(words)
         found: list[tuple[str, tuple[str, ...]]] = []
         for n in range(min(MAX_GLOSS_WORDS, len(words)), 0, -1):
@@ -103,6 +103,19 @@ class EnglishDictionary:
                     for j in range(i, i + n):
                         taken[j] = True
         return found
+
+    def _words(self, text: str) -> list[str]:
+        """The words of ``text``; a hyphenated word the dictionary does not know whole is read
+        as its parts ("sponge-city" → sponge, city; "high-speed" stays), and quotes around a
+        word are not part of it ('dual-use')."""
+        out: list[str] = []
+        for w in _WORD.findall(text):
+            w = w.strip("'-")
+            if "-" in w and not any(f in self.table for f in _forms(w)):
+                out.extend(part for part in w.split("-") if part)
+            elif w:
+                out.append(w)
+        return out
 
 
 def _forms(phrase: str) -> list[str]:
