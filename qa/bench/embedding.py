@@ -7,6 +7,8 @@ re-ranker uses), times 100 new questions one at a time, and evaluates the full p
 on both halves of the evaluation set. The parent prints throughput, its ratio to
 PyTorch, the cosine of each runtime's clause vectors to PyTorch's, and Hit@1 / MRR@10 /
 no-match recall before and after. Figures only; nothing is asserted.
+The default (int8 questions) loads its float graph on the first document, so that load is in
+its embedding time, not its load time.
 """
 
 from __future__ import annotations

@@ -147,5 +147,3 @@ def quantize_int8(model):
     with warnings.catch_warnings():  # torch points to torchao for new code; the eager API still works
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-

