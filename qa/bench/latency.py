@@ -20,7 +20,7 @@ from qa.measure import peak_rss_mb, percentile
 from qa.settings import Settings
 
 
-def run_bench(settings: Settings, n_queries: int = 50) -> int:
+def run_bench(settings: Settings, n_queries: int = 200) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     try:
         cold_settings = replace(settings, embeddings=tmp)

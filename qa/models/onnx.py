@@ -243,11 +243,11 @@ class OnnxEncoder:
         self.fingerprint = fingerprint
         self.batch_size = batch_size
         self.query_prefix, self.doc_prefix = prompts
-        self.int8_queries = int8_queries
+        self.query_graph = QUERY_FILE if int8_queries else ONNX_FILE  # the graph questions go through
         self._sessions: dict[str, Any] = {}  # graph file → onnxruntime.InferenceSession
         self._lock = threading.Lock()
         self._stamp = _read_stamp(folder)
-        self.dim = int(self._session(QUERY_FILE if int8_queries else ONNX_FILE).get_outputs()[0].shape[-1])
+        self.dim = int(self._session(self.query_graph).get_outputs()[0].shape[-1])
 
     def _session(self, file: str) -> Any:
         """The ONNX Runtime session of one graph of the folder, created once (the lock is
@@ -274,8 +274,7 @@ class OnnxEncoder:
         return self.tokenizer.encode(text).ids
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        graph = QUERY_FILE if self.int8_queries else ONNX_FILE
-        return self._encode([self.query_prefix + t for t in texts], graph, False)
+        return self._encode([self.query_prefix + t for t in texts], self.query_graph, False)
 
     def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         return self._encode([self.doc_prefix + t for t in texts], ONNX_FILE, show_progress)
