@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.search.asks import read_question, states
-from qa.search.dictionary import EnglishDictionary, build
+from qa.search.dictionary import EnglishDictionary, build, terminology
 from qa.search.gazetteer import NATIONAL, places_in, table
 from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
 from qa.search.scope import (
@@ -133,6 +133,36 @@ def test_the_english_dictionary_reads_an_unknown_hyphenated_word_as_its_parts():
     assert dict(d.lookup("Where is sponge-city construction pushed?")) == {"sponge": ("海绵",), "city": ("城市",)}
     assert dict(d.lookup("high-speed rail")) == {"high-speed": ("高速",)}  # known whole: kept whole
     assert dict(d.lookup("What about 'dual-use' facilities?")) == {"dual-use": ("两用",)}  # quotes are not the word's
+
+
+TERMS = "# a comment\n综合管廊\tutility tunnel; Pipe Gallery\n试点\tpilot; pilot scheme\n公积金\tprovident fund\n"
+
+
+def test_the_policy_terminology_keeps_terms_whose_words_the_corpus_uses():
+    known = {"综合", "管廊", "试点"}
+    terms = terminology(known.__contains__, lambda w: 1, TERMS)
+    assert terms == {
+        "utility tunnel": ("综合管廊",),
+        "pipe gallery": ("综合管廊",),
+        "pilot": ("试点",),
+        "pilot scheme": ("试点",),
+    }
+
+
+def test_a_phrase_the_terminology_knows_is_read_by_it_alone_and_each_source_can_be_left_out():
+    general = {"pilot": ("驾驶",), "housing": ("住房",)}
+    d = EnglishDictionary(general, {"pilot": ("试点",), "utility tunnel": ("综合管廊",)})
+    q = "Where are housing pilots and utility tunnels?"
+    assert dict(d.lookup(q)) == {"housing": ("住房",), "pilots": ("试点",), "utility tunnels": ("综合管廊",)}
+    assert dict(d.lookup(q, terms=False)) == {"housing": ("住房",), "pilots": ("驾驶",)}
+    assert dict(d.lookup(q, general=False)) == {"pilots": ("试点",), "utility tunnels": ("综合管廊",)}
+    assert d.lookup(q, general=False, terms=False) == []
+
+
+def test_the_shipped_terminology_reads_and_names_corpus_terms(hashing_engine):
+    terms = hashing_engine.retriever.expander.dictionary.terms
+    assert len(terms) > 100  # the seeds' vocabulary keeps most of it
+    assert all(words and all("\u4e00" <= ch <= "\u9fff" for w in words for ch in w) for words in terms.values())
 
 
 @pytest.mark.parametrize("question", ["上海落户需要什么条件?", "How do migrant workers get hukou in Shenzhen?"])

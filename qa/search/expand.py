@@ -69,9 +69,10 @@ class Expander:
     def with_dictionary(self, dictionary: EnglishDictionary | None) -> Expander:
         return Expander(self.thesaurus, self.glossary, dictionary)
 
-    def expand(self, query: str, glossary: bool = True, dictionary: bool = True) -> Expansion:
+    def expand(self, query: str, glossary: bool = True, dictionary: bool = True, terminology: bool = True) -> Expansion:
         """Policy terms for ``query``: the thesaurus's, and for an English question the
-        glossary's and then the dictionary's for the words no glossary phrase took."""
+        glossary's and then the dictionary's (CC-CEDICT: ``dictionary``, the policy
+        terminology: ``terminology``) for the words no glossary phrase took."""
         terms: list[str] = []
         matched: list[str] = []
         english = is_english(query)
@@ -81,8 +82,8 @@ class Expander:
                 terms.extend(self.glossary[m.group(1)])
                 matched.append(m.group(1))
             rest = self._en.sub(" | ", rest)  # a phrase the glossary took is not looked up again
-        if english and dictionary and self.dictionary is not None:
-            for phrase, words in self.dictionary.lookup(rest):
+        if english and (dictionary or terminology) and self.dictionary is not None:
+            for phrase, words in self.dictionary.lookup(rest, dictionary, terminology):
                 terms.extend(words)
                 matched.append(phrase)
         tokens = set(cached_tokens(query))

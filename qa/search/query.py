@@ -40,9 +40,10 @@ def prepare(
     known_regions: Sequence[str],
     expansion_weight: float,
     coverage_expansion_weight: float,
-    english: tuple[bool, bool] = (True, True),
+    english: tuple[bool, bool, bool] = (True, True, True),
 ) -> Query:
-    """``expander`` None: the question's own words only; ``english``: use the glossary, the dictionary."""
+    """``expander`` None: the question's own words only; ``english``: use the glossary,
+    CC-CEDICT, the policy terminology."""
     text = normalize_query(question)
     tokens = list(cached_tokens(text))
     exp = expander.expand(text, *english) if expander is not None and text else None

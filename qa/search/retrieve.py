@@ -27,7 +27,7 @@ from qa.models import Encoder
 from qa.search.asks import FRAME_WORDS, asked_part_first
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
-from qa.search.dictionary import EnglishDictionary
+from qa.search.dictionary import EnglishDictionary, terminology
 from qa.search.diversify import diversify, wants_each
 from qa.search.expand import Expander
 from qa.search.filters import Filters, allowed_mask
@@ -92,7 +92,10 @@ class Retriever:
         self.index = index
         self.encoder = encoder
         self.config = config or RetrievalConfig.load()
-        self.expander = Expander.default().with_dictionary(EnglishDictionary(index.english) if index.english else None)
+        terms = terminology(index.lexical.__contains__, index.lexical.df) if index.chunks else {}
+        self.expander = Expander.default().with_dictionary(
+            EnglishDictionary(index.english, terms) if index.english or terms else None
+        )
         self.store = index.store
         # BM25 runs in the store when it has full-text search (Milvus), else locally
         self.lexical = index.lexical
@@ -131,7 +134,7 @@ class Retriever:
             self._regions,
             cfg.expansion_weight,
             cfg.coverage_expansion_weight,
-            (cfg.english_glossary, cfg.english_dictionary),
+            (cfg.english_glossary, cfg.english_dictionary, cfg.english_terms),
         )
         if q.empty or not self.index.chunks:
             return _empty(1.0)
