@@ -1,9 +1,10 @@
 """Query expansion: everyday words → policy terms, English policy words → Chinese terms.
 
-Two reviewed word lists ship with the package (``qa/search/data``): a thesaurus of the
-plain words people use for the documents' vocabulary (户口 → 户籍/落户, 租房 → 租赁,
-看病 → 医疗/就医 …) and an English glossary (hukou, residence permit, migrant
-workers …). The small offline model's cross-lingual retrieval is weak, so an
+Word lists ship with the package (``qa/search/data``): a thesaurus of the plain words
+people use for the documents' vocabulary (户口 → 户籍/落户, 租房 → 租赁, 看病 → 医疗/就医 …;
+a reviewed part, then everyday words a helper wrote from the documents without the
+evaluation questions), an English glossary (hukou, residence permit, migrant workers …)
+and, through ``qa.search.dictionary``, a policy terminology and CC-CEDICT. The small offline model's cross-lingual retrieval is weak, so an
 English question is searched mostly through its Chinese terms.
 """
 
