@@ -4,8 +4,9 @@ Word lists ship with the package (``qa/search/data``): a thesaurus of the plain 
 people use for the documents' vocabulary (户口 → 户籍/落户, 租房 → 租赁, 看病 → 医疗/就医 …;
 a reviewed part, then everyday words a helper wrote from the documents without the
 evaluation questions), an English glossary (hukou, residence permit, migrant workers …)
-and, through ``qa.search.dictionary``, a policy terminology and CC-CEDICT. The small offline model's cross-lingual retrieval is weak, so an
-English question is searched mostly through its Chinese terms.
+and, through ``qa.search.dictionary``, a policy terminology and CC-CEDICT. The small
+offline model's cross-lingual retrieval is weak, so an English question is searched
+mostly through its Chinese terms.
 """
 
 from __future__ import annotations
