@@ -135,34 +135,60 @@ def test_the_english_dictionary_reads_an_unknown_hyphenated_word_as_its_parts():
     assert dict(d.lookup("What about 'dual-use' facilities?")) == {"dual-use": ("两用",)}  # quotes are not the word's
 
 
-TERMS = "# a comment\n综合管廊\tutility tunnel; Pipe Gallery\n试点\tpilot; pilot scheme\n公积金\tprovident fund\n"
+TERMS = (
+    "# a comment\n综合管廊\tutility tunnel; Pipe Gallery\n试点\tpilot; pilot scheme\n公积金\tprovident fund\n"
+    "居住小区\tresidential community\n社区\tresidential community\n新型城镇化\tnew-type urbanization\n"
+    "村民委员会\tvillagers' committee\n"
+)
 
 
 def test_the_policy_terminology_keeps_terms_whose_words_the_corpus_uses():
-    known = {"综合", "管廊", "试点"}
-    terms = terminology(known.__contains__, lambda w: 1, TERMS)
-    assert terms == {
-        "utility tunnel": ("综合管廊",),
-        "pipe gallery": ("综合管廊",),
-        "pilot": ("试点",),
-        "pilot scheme": ("试点",),
-    }
+    known = {"综合", "管廊", "试点", "居住", "小区", "居住小区", "社区", "新型", "城镇", "城镇化", "村民", "委员", "委员会"}
+    df = {"社区": 9, "居住": 3, "小区": 2, "居住小区": 2}
+    terms = terminology(known.__contains__, lambda w: df.get(w, 1), TERMS)
+    assert terms["utility tunnel"] == terms["pipe gallery"] == ("综合管廊",) and terms["pilot"] == ("试点",)
+    assert "provident fund" not in terms  # 公积金: not a word of this corpus
+    assert terms["residential community"] == ("社区", "居住小区")  # the more used first
+    assert terms["new type urbanization"] == ("新型城镇化",) and "new-type urbanization" not in terms
+    assert terms["villagers committee"] == ("村民委员会",)
+
+
+def test_every_shipped_term_is_found_by_its_own_english(hashing_engine):
+    d = hashing_engine.retriever.expander.dictionary
+    assert len(d.terms) > 1000  # the seeds' vocabulary keeps most of the terminology
+    assert all("\u4e00" <= ch <= "\u9fff" for words in d.terms.values() for w in words for ch in w)
+    missed = [k for k in d.terms if d.terms[k] not in dict(d.lookup(k, general=False)).values()]
+    assert not missed, missed[:5]
+    assert dict(d.lookup("the villagers\u2019 committee", general=False))  # a phone's apostrophe
 
 
 def test_a_phrase_the_terminology_knows_is_read_by_it_alone_and_each_source_can_be_left_out():
-    general = {"pilot": ("驾驶",), "housing": ("住房",)}
-    d = EnglishDictionary(general, {"pilot": ("试点",), "utility tunnel": ("综合管廊",)})
+    general = {"pilot": ("驾驶",), "housing": ("住房",), "people": ("人民",)}
+    d = EnglishDictionary(general, {"pilot": ("试点",), "utility tunnel": ("综合管廊",), "people-centered": ("以人为本",)})
     q = "Where are housing pilots and utility tunnels?"
     assert dict(d.lookup(q)) == {"housing": ("住房",), "pilots": ("试点",), "utility tunnels": ("综合管廊",)}
     assert dict(d.lookup(q, terms=False)) == {"housing": ("住房",), "pilots": ("驾驶",)}
     assert dict(d.lookup(q, general=False)) == {"pilots": ("试点",), "utility tunnels": ("综合管廊",)}
     assert d.lookup(q, general=False, terms=False) == []
+    # a hyphenated word only the terminology knows is split when the terminology is left out
+    assert dict(d.lookup("people-centered", terms=False)) == {"people": ("人民",)}
 
 
-def test_the_shipped_terminology_reads_and_names_corpus_terms(hashing_engine):
-    terms = hashing_engine.retriever.expander.dictionary.terms
-    assert len(terms) > 100  # the seeds' vocabulary keeps most of it
-    assert all(words and all("\u4e00" <= ch <= "\u9fff" for w in words for ch in w) for words in terms.values())
+def test_the_terminology_switch_reaches_the_search(hashing_engine):
+    from dataclasses import replace
+
+    from qa.search.query import prepare
+
+    r = hashing_engine.retriever
+    q = "What about underground utility tunnels?"
+    on = prepare(q, r.expander, r._regions, 0.5, 0.5, (True, True, True))
+    off = prepare(q, r.expander, r._regions, 0.5, 0.5, (True, True, False))
+    assert "管廊" in on.extra and "管廊" not in off.extra
+    with_terms = r.search(q, k=3)
+    without = r.search(q, k=3, config=replace(r.config, english_terms=False))
+    tunnel = [hashing_engine.index.chunks[int(i)].text for i in with_terms.ids]
+    assert any("管廊" in t for t in tunnel)
+    assert [int(i) for i in with_terms.ids] != [int(i) for i in without.ids]
 
 
 @pytest.mark.parametrize("question", ["上海落户需要什么条件?", "How do migrant workers get hukou in Shenzhen?"])

@@ -34,6 +34,8 @@ MAX_TERMS_PER_GLOSS = 3
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEAD = re.compile(r"^(to|a|an|the|one's|sb's|sth)\s+")
 _WORD = re.compile(r"[a-z][a-z'-]*")
+# typographic apostrophes and hyphens (a phone's keyboard) read as the ASCII ones
+_ASCII = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
 # a gloss made only of these says nothing of a policy topic
 _WEAK = frozenset(
     "a an the of to in on for and or is are be by with from at as it this that these those all any some more most "
@@ -110,11 +112,28 @@ def terminology(known: Callable[[str], bool], df: Callable[[str], int], text: st
         if not words or not all(known(w) for w in words):
             continue
         for r in renderings.split(";"):
-            g = " ".join(_WORD.findall(r.lower()))
-            if g and term not in table.setdefault(g, []):
-                table[g].append(term)
-    weight = {t: sum(df(w) for w in tokenize(t)) for ts in table.values() for t in ts}
-    return {g: tuple(sorted(ts, key=lambda t: (-weight[t], t))[:MAX_TERMS_PER_GLOSS]) for g, ts in table.items()}
+            for g in _keys(r):
+                if term not in table.setdefault(g, []):
+                    table[g].append(term)
+
+    def weight(term: str) -> int:  # like ``build``: a term's own df, or its rarest word's
+        return df(term) or min((df(w) for w in tokenize(term)), default=0)
+
+    return {g: tuple(sorted(ts, key=lambda t: (-weight(t), t))[:MAX_TERMS_PER_GLOSS]) for g, ts in table.items()}
+
+
+def _keys(rendering: str) -> list[str]:
+    """A rendering as questions are read (``EnglishDictionary._words``): possessive and quote
+    marks off each word ("villagers' committee"), a hyphenated phrase by its parts
+    ("new-type urbanization" → new type urbanization; a lone hyphenated word also whole), at
+    most ``MAX_GLOSS_WORDS`` words; none with digits, which questions are not read by."""
+    if re.search(r"\d", rendering):
+        return []
+    words = [w.strip("'-") for w in _WORD.findall(rendering.lower())]
+    words = [w for w in words if w]
+    split = [p for w in words for p in w.split("-") if p]
+    keys = ([words[0]] if len(words) == 1 else []) + [" ".join(split)]
+    return [k for k in dict.fromkeys(keys) if k and len(k.split()) <= MAX_GLOSS_WORDS]
 
 
 @dataclass(frozen=True)
@@ -139,7 +158,7 @@ class EnglishDictionary:
         a word already inside a longer matched phrase is not looked up again. ``general``:
         use CC-CEDICT; ``terms``: use the policy terminology."""
         table = self._source(general, terms)
-        words = self._words(question.lower())
+        words = self._words(question.lower().translate(_ASCII), table)
         taken = [False] * len(words)
         found: list[tuple[str, tuple[str, ...]]] = []
         for n in range(min(MAX_GLOSS_WORDS, len(words)), 0, -1):
@@ -154,14 +173,15 @@ class EnglishDictionary:
                         taken[j] = True
         return found
 
-    def _words(self, text: str) -> list[str]:
+    @staticmethod
+    def _words(text: str, table: Mapping[str, tuple[str, ...]]) -> list[str]:
         """The words of ``text``; a hyphenated word the dictionary does not know whole is read
         as its parts ("sponge-city" → sponge, city; "high-speed" stays), and quotes around a
         word are not part of it ('dual-use')."""
         out: list[str] = []
         for w in _WORD.findall(text):
             w = w.strip("'-")
-            if "-" in w and not any(f in self._merged for f in _forms(w)):
+            if "-" in w and not any(f in table for f in _forms(w)):
                 out.extend(part for part in w.split("-") if part)
             elif w:
                 out.append(w)

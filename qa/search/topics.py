@@ -48,7 +48,7 @@ class Topic:
 def topic(label: str, expander: Expander) -> Topic:
     """The topic ``label`` (a key of ``TOPICS``) with its words expanded; ``KeyError`` if unknown."""
     words = TOPICS[label].split()
-    expanded = expander.expand(" ".join(words), True, False).terms
+    expanded = expander.expand(" ".join(words), glossary=True, dictionary=False, terminology=False).terms
     terms = {t for t in (*words, *expanded) if len(t) > 1}
     return Topic(label, tuple(sorted(terms, key=len, reverse=True)))
 
