@@ -72,6 +72,11 @@ class RetrievalConfig:
         if unknown:
             raise BadInput(f"unknown judgement signals {sorted(unknown)}; known: {list(SIGNALS)}")
 
+    @property
+    def english_sources(self) -> tuple[bool, bool, bool]:
+        """Which word lists an English question is read through: glossary, CC-CEDICT, terminology."""
+        return (self.english_glossary, self.english_dictionary, self.english_terms)
+
     def calibration(self) -> Calibration | None:
         return Calibration(dict(self.judge_weights), self.judge_bias, self.judge_threshold) if self.judge_weights else None
 

@@ -103,6 +103,7 @@ def terminology(known: Callable[[str], bool], df: Callable[[str], int], text: st
     if text is None:
         text = (resources.files("qa.search") / "data" / TERMS_FILE).read_text(encoding="utf-8")
     table: dict[str, list[str]] = {}
+    weight: dict[str, int] = {}  # like ``build``: a term's own df, or its rarest word's
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -111,15 +112,12 @@ def terminology(known: Callable[[str], bool], df: Callable[[str], int], text: st
         words = tokenize(term)
         if not words or not all(known(w) for w in words):
             continue
+        weight[term] = df(term) or min(df(w) for w in words)
         for r in renderings.split(";"):
             for g in _keys(r):
                 if term not in table.setdefault(g, []):
                     table[g].append(term)
-
-    def weight(term: str) -> int:  # like ``build``: a term's own df, or its rarest word's
-        return df(term) or min((df(w) for w in tokenize(term)), default=0)
-
-    return {g: tuple(sorted(ts, key=lambda t: (-weight(t), t))[:MAX_TERMS_PER_GLOSS]) for g, ts in table.items()}
+    return {g: tuple(sorted(ts, key=lambda t: (-weight[t], t))[:MAX_TERMS_PER_GLOSS]) for g, ts in table.items()}
 
 
 def _keys(rendering: str) -> list[str]:

@@ -134,7 +134,7 @@ class Retriever:
             self._regions,
             cfg.expansion_weight,
             cfg.coverage_expansion_weight,
-            (cfg.english_glossary, cfg.english_dictionary, cfg.english_terms),
+            cfg.english_sources,
         )
         if q.empty or not self.index.chunks:
             return _empty(1.0)
@@ -334,8 +334,9 @@ class Retriever:
     def topic(self, question: str) -> tuple[dict[str, float], str]:
         """The question's topic terms, and the most specific of them that the corpus knows."""
         cfg = self.config
-        english = (cfg.english_glossary, cfg.english_dictionary, cfg.english_terms)
-        q = prepare(question, self.expander, self._regions, cfg.expansion_weight, cfg.coverage_expansion_weight, english)
+        q = prepare(
+            question, self.expander, self._regions, cfg.expansion_weight, cfg.coverage_expansion_weight, cfg.english_sources
+        )
         terms = self.topic_terms(q)
         known = [t for t in terms if self.idf(t) > 0]
         key = max(known, key=lambda t: (terms[t], self.idf(t)), default="")
