@@ -21,7 +21,8 @@ _ISSUED = r"(印发|发布|发出|下发|出台|发文|签发|成文|发的)"
 _ASKS_SIGNOFF = re.compile(
     rf"{_ISSUED}.{{0,4}}(日期|时间)|(哪天|哪一天|几月几日|什么时候|何时|哪年哪月|哪年|日期).{{0,8}}{_ISSUED}"
     rf"|落款|发文机关|印发机关|(哪个|什么)(部门|单位|机关).{{0,4}}{_ISSUED}|谁(印发|发布|发的|制定|下发)"
-    r"|\bwhen was\b.*\b(issued|published|released|signed)\b|\bissued by\b|\bwho issued\b|\bdate of (issue|issuance|publication)\b"
+    r"|\b(when|what date|which day) was\b.*\b(issued|published|released|signed)\b|\bissued by\b|\bwho issued\b"
+    r"|\bdate of (issue|issuance|publication)\b"
 )
 _ASKS_CONTACT = re.compile(
     r"联系人|联系电话|联系方式|(怎么|如何|找谁)联系|联系谁|电话|传真|邮箱|\be-?mail\b|\bcontact\b|\bphone\b|\bfax\b"
@@ -42,6 +43,8 @@ FINISHED = re.compile(_FINISHED)
 
 # a clause's own numbering ("6.", "(3)") states no figure
 _NUMBERING = re.compile(r"(^|[\n。;:])\s*(\d{1,2}[.、](?!\d)|[(]\d{1,2}[)])")
+# a figure: a number that is no date or span of years ("2021年" answers "哪一年", not "多少")
+_FIGURE = r"(?<![\d.—\-－~])\d[\d.,]*(?![\d.,]*\s*([年月日号]|[—\-－至到~]\s*\d))|百分之"
 Stated = Callable[[str, Sequence[str]], bool]  # (clause text, topic words) → does it state the detail?
 
 
@@ -52,28 +55,38 @@ def _beside(pattern: str) -> Stated:
     return lambda text, near: said_near(rx, _NUMBERING.sub(r"\1", text), near)
 
 
-def _names_two_places(text: str, _near: Sequence[str]) -> bool:
-    """The names of a list: stated by a clause that names two places or more."""
-    return len(places_in(text)) >= 2
+def _names_two_places(text: str, near: Sequence[str]) -> bool:
+    """The names of a list: stated by a clause that names two places or more within
+    ``LIST_NEAR`` characters of one of ``near`` (any two places in the clause, without ``near``)."""
+    words = [w for w in near if len(w) > 1 and not w.isascii()]
+    if not words:
+        return len(places_in(text)) >= 2
+    for w in words:
+        for m in re.finditer(re.escape(w), text):
+            if len(places_in(text[max(0, m.start() - LIST_NEAR) : m.end() + LIST_NEAR])) >= 2:
+                return True
+    return False
 
 
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     "amount": (
         re.compile(
-            r"多少钱|多少(万|亿)?元|金额|额度|补贴多少|补助多少|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
+            r"多少钱|多少(万|亿)?元|金额|额度|(补贴|补助|奖励|奖补|资金|经费)多少|多少.{0,4}(补贴|补助|奖励|奖补|资金|经费)"
+            r"|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
             r"|(缴|交|付)(纳)?多少|多少(保费|费用|费)|保费|(补偿|赔偿|缴费|收费)标准"
-            r"|\bhow much\b|\bamount\b|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b"
+            r"|\bhow much\b|\bamount\b|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b|\bin yuan\b|\bbudget\b"
         ),
         _beside(r"\d[\d.,]*\s*(万|亿)?元"),
     ),
     "share": (
-        re.compile(r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|\bpercent|\bpercentage\b|\bshare\b|\brate\b"),
-        _beside(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成"),
+        re.compile(r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|几折|\bpercent|\bpercentage\b|\bshare\b|\brate\b"),
+        _beside(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成|[一二三四五六七八九]折"),
     ),
     "count": (
         re.compile(
-            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<!哪)几(个|项|座|所|家|条|类|批)|\bhow many\b|\bnumber of\b"
+            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<!哪)几(个|项|座|所|家|条|类|批)"
+            r"|\bhow many\b(?! (years|months|days)\b)|\bnumber of\b"  # "how many years" asks a duration
         ),
         _beside(
             r"\d[\d.,]*\s*(万|亿)?\s*(套|个|人|户|所|家|项|座|平方米|公里|亩|条|类|批|名)|\d[\d.,]*\s*(万|亿)(?!元)"
@@ -82,7 +95,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     ),
     "date": (
         # a deadline or a date to be met; "什么时候投用" in a yearly plan is answered by its year, so not here
-        re.compile(r"截止|期限|哪天|几月几日|\bdeadline\b|\bby what date\b|\bby when\b"),
+        re.compile(r"截止|期限|哪一?天|哪一日|几月几日|具体日期|\bdeadline\b|\bby what date\b|\bby when\b|\bon what date\b"),
         _beside(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}"),
     ),
     "finish_year": (
@@ -113,10 +126,19 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         re.compile(
             r"(名单|名录|清单)(里|中|上)?.{0,4}哪|具体名单|名单是|叫什么名字|分别叫"
             r"|(具体|分别|都)(是|有|包括)?哪(几|些)个?(县|镇|区|村|开发区|园区|小镇|乡镇)"
-            r"|哪\d+个|\bwhich specific\b|\bnames of\b|\bwhat are the names\b"
+            r"|哪\d+个|(具体|分别|都|首批|第一批)(是|有|包括|为|选了|选的)?哪(几个|(几个|些)(县|市|镇|区|村|地方|城市|开发区|园区|小镇|乡镇|社区))"
+            r"|\bwhich specific\b|\bnames of\b|\bwhat are the names\b"
             r"|\blist of (the )?(counties|towns|cities|districts)\b"
         ),
         _names_two_places,
+    ),
+    "criteria": (
+        # the standard or conditions something is judged by, asked for in detail ("具体评分标准")
+        re.compile(
+            r"具体(的)?(评分|评价|考核|认定|评选|测评)?(标准|指标|条件)|(评分|评价|考核|认定|评选|测评)(的)?(标准|指标|条件|细则)"
+            r"|分值|\bcriteria\b|\bscoring\b"
+        ),
+        _beside(rf"{_FIGURE}|\d+\s*分(?!之)"),
     ),
     "score": (re.compile(r"多少分|几分|分数|积分.{0,6}多少|\bscore\b|\bhow many points\b"), _beside(r"\d+\s*分(?!之)")),
     "office": (
@@ -143,13 +165,17 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
 }  # fmt: skip
 
 _ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
-DETAILS["figure"] = (_ASKS_FIGURE, _beside(r"\d[\d.,]*\s*(%|万|亿|个|元|人|套|户|年|公里|平方米|亩|项|座|家)?|百分之"))
+DETAILS["figure"] = (_ASKS_FIGURE, _beside(_FIGURE))
 
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
 FRAME_WORDS = frozenset(
     "办理 申请 规定 政策 条件 要求 怎么 如何 哪些 什么 需要 可以 能否 措施 情况 内容 方面 问题 文件 提出 对于 关于 分别 "
     "有没有 是否 具体 相关 主要 一些 这个 那个 怎样 apply policy rule rules say says".split()
 ) | frozenset(EACH_WORDS)  # "各地对居住证怎么规定?" is about 居住证, not 各地
+# words that ask for a detail ("哪几个", "多长时间") name no topic either
+ASKING_WORDS = frozenset(
+    "哪几 几个 哪几个 哪一年 哪年 几年 多长 长时间 多长时间 什么时候 时候 一共 多少 多大 哪里 哪些地方".split()
+)
 _QUOTED = re.compile(r"《([^》]+)》")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
 # a five-year-plan period: 十四五 is 2021—2025 (from the third plan, 1966—1970, every five years)
@@ -221,6 +247,7 @@ def asked_part_first(order: list[int], kinds: list[str], docs: list[str], asks: 
 
 
 NEAR = 12  # characters: how close a stated figure must be to a word of the question
+LIST_NEAR = 24  # characters: how close the names of a list must be
 
 
 def states(detail: str, text: str, near: Sequence[str] = ()) -> bool:

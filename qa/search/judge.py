@@ -42,6 +42,7 @@ DETAIL_MESSAGES = {
     "names": "文件没有列出具体名单",
     "procedure": "文件没有写明具体办理程序",
     "materials": "文件没有列出所需材料",
+    "criteria": "文件没有列出具体标准或条件",
     "score": "文件没有给出具体分值",
     "office": "文件没有写明具体承办部门",
     "figure": "文件没有给出具体数字",

@@ -23,8 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from qa.ingest.kinds import BODY
 from qa.models import Encoder
-from qa.search.asks import FRAME_WORDS, asked_part_first
+from qa.search.asks import ASKING_WORDS, FRAME_WORDS, asked_part_first
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
 from qa.search.dictionary import EnglishDictionary, terminology
@@ -199,9 +200,22 @@ class Retriever:
                 [self.index.chunks[p].text for p in shown],
                 list(topic),
                 [self._doc_of[p] in self._yearly for p in shown],
+                anchors=self._anchors(topic),
+                parts=[self._kind_of[p] != BODY for p in shown],
             ),
         ]
         return decide(True, topical, p, s, reasons)
+
+    def _anchors(self, topic: dict[str, float]) -> list[str]:
+        """The question's more specific topic words — those at least as rare in the clauses as
+        the median one — beside which a clause must state the detail asked for: a count beside
+        改造 is not one of 城中村."""
+        words = [t for t in topic if len(t) > 1 and not t.isascii()]
+        known = sorted((self.idf(t) for t in words if self.idf(t) > 0), reverse=True)
+        if not known:
+            return words
+        median = known[len(known) // 2]  # the lower median: of two words, both
+        return [t for t in words if self.idf(t) >= median or self.idf(t) == 0]
 
     def _topic_coverage(self, terms: dict[str, float], positions: np.ndarray) -> float:
         """IDF-weighted share of the topic words found in these clauses; a word the corpus
@@ -322,13 +336,14 @@ class Retriever:
     # -- what an answer asks of a shown clause ------------------------------------------------
 
     def topic_terms(self, q: Query) -> dict[str, float]:
-        """The question's words without its place names, years and framing words (怎么, 规定,
+        """The question's words without its place names, years, framing and asking words (怎么, 规定, 哪几个,
         政策 …), with their weights: what a clause must speak of to address it."""
         place_words = {t for p in q.places for t in cached_tokens(p.name.lower())} | set(self._regions)
+        framing = FRAME_WORDS | ASKING_WORDS
         return {
             t: w
             for t, w in q.terms.items()
-            if t not in place_words and t not in FRAME_WORDS and not t.isdigit() and not any(t in pw for pw in place_words)
+            if t not in place_words and t not in framing and not t.isdigit() and not any(t in pw for pw in place_words)
         }
 
     def topic(self, question: str) -> tuple[dict[str, float], str]:

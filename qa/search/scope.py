@@ -91,16 +91,26 @@ def year_reasons(
 
 
 def detail_reasons(
-    details: Sequence[str], shown: Sequence[str], words: Sequence[str] = (), yearly: Sequence[bool] = ()
+    details: Sequence[str],
+    shown: Sequence[str],
+    words: Sequence[str] = (),
+    yearly: Sequence[bool] = (),
+    anchors: Sequence[str] | None = None,
+    parts: Sequence[bool] = (),
 ) -> list[Reason]:
     """A reason for each detail asked for that none of the ``shown`` clauses states near
     one of the question's topic ``words`` ("多少个老旧小区": a count beside 老旧小区).
+    ``anchors``: the more specific of those words, which a clause body must state the detail
+    beside (a count beside 改造 is not one of 城中村); ``parts``: which shown chunks are parts
+    of a document outside its clauses (its opening, sign-off): what they state, such as a
+    date, they state of the document itself, beside whatever words.
     ``yearly``: which shown clauses are of one year's plan; such a clause that says a work
     will be finished dates it ("青岛胶东国际机场建成投用" in the 2019 tasks is 2019's)."""
+    near = [() if i < len(parts) and parts[i] else words if anchors is None else anchors for i in range(len(shown))]
     topic = [w for w in words if not FINISHED.search(w)]  # "建成" is what is asked, not what of
     dated = "finish_year" in details and any(y and said_near(FINISHED, t, topic) for t, y in zip(shown, yearly, strict=False))
     return [
         Reason("detail_not_stated", DETAIL_MESSAGES[d])
         for d in details
-        if not (d == "finish_year" and dated) and not any(states(d, t, words) for t in shown)
+        if not (d == "finish_year" and dated) and not any(states(d, t, w) for t, w in zip(shown, near, strict=True))
     ]
