@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa.ingest.kinds import SIGNOFF
 from qa.search.asks import read_question, states
 from qa.search.dictionary import EnglishDictionary, build, terminology
 from qa.search.gazetteer import NATIONAL, places_in, table
@@ -88,6 +89,41 @@ def test_fees_formulas_names_and_finishing_years_are_details_to_check():
     assert states("count", "城区常住人口300万以下城市全面取消落户限制", ["城区"])
 
 
+def test_a_figure_is_no_date_and_a_list_stands_beside_its_subject():
+    # a year answers "哪一年", not "多少": a clause dated 2021 states no figure of its subject
+    assert not states("figure", "城镇化率2021年起稳步提高", ["城镇化率"])
+    assert not states("figure", "城镇化率(2021—2025年)稳步提高", ["城镇化率"])
+    assert states("figure", "城镇化率提高到65%", ["城镇化率"])
+    # two places elsewhere in the clause are not the names of the list asked for
+    far = "支持示范县补短板强弱项,提升公共服务设施和市政公用设施水平。加快城市群建设,推动常德、娄底、岳阳等城市一体化发展"
+    assert states("names", far, []) and not states("names", far, ["示范县"])
+    assert states("names", "确定常德、娄底为示范县", ["示范县"])
+
+
+def test_more_ways_of_asking_for_a_detail_are_read():
+    assert read_question("湖南15个示范县分别是哪几个?").details == ("names",)
+    assert read_question("哪些县可以撤县改市?").details == ()  # a rule, not a list of names
+    assert read_question("三大工程具体包括哪些?").details == ()  # things, not places
+    assert read_question("机场具体是哪一天正式投用的?").details == ("date",)
+    assert read_question("老旧小区改造每户能拿到多少财政补贴?").details == ("amount",)
+    assert read_question("租金按市场租金的几折收取?").details == ("share",)
+    assert read_question("特色小镇测评的具体评分标准是什么?").details == ("criteria",)
+    assert read_question("how many years must one live there?").details == ("duration",)  # not a count
+    assert read_question("how large is the fund in yuan?").details == ("amount",)
+    assert SIGNOFF in read_question("on what date was the notice issued?").kinds
+
+
+def test_a_detail_must_be_stated_beside_the_more_specific_words():
+    clause = "推进老旧小区、城中村等改造,加快实施城镇老旧小区改造,新开工改造5.3万个"
+    words = ["改造", "城中村"]
+    assert detail_reasons(["count"], [clause], words) == []  # beside 改造
+    assert detail_reasons(["count"], [clause], words, anchors=["城中村"])  # not beside 城中村
+    # a document's sign-off states the document's own date, beside whatever words
+    signoff = "山东省城镇化工作领导小组办公室\n\n2019年7月3日"
+    assert detail_reasons(["date"], [signoff], ["通知"], anchors=["通知"])
+    assert detail_reasons(["date"], [signoff], ["通知"], anchors=["通知"], parts=[True]) == []
+
+
 def test_a_document_quoted_by_name_that_the_corpus_lacks_is_said_to_be_missing():
     titles = ["国务院关于印发《深入实施以人为本的新型城镇化战略五年行动计划》的通知"]
     quoted = read_question("《国家新型城镇化规划（2021—2035年）》提出的城镇化率目标是多少?").quoted
@@ -104,6 +140,14 @@ def test_a_figure_from_another_provinces_document_does_not_answer(hashing_engine
     ans = ask(hashing_engine.retriever, "山西计划改造多少个老旧小区?", k=5)
     codes = [r.code for r in ans.reasons]
     assert "detail_not_stated" in codes and not ans.confident
+
+
+def test_a_detail_is_anchored_at_the_questions_rarer_words(hashing_engine):
+    """改造 is in many clauses, 城中村 in few: a count must stand beside 城中村."""
+    r = hashing_engine.retriever
+    assert r.idf("城中村") > r.idf("改造") > 0
+    anchors = r._anchors({"改造": 1.0, "城中村": 1.0, "计划": 1.0, "高考加分": 1.0})
+    assert "城中村" in anchors and "高考加分" in anchors and "改造" not in anchors  # a word no clause has is rarest
 
 
 def test_the_status_follows_topic_and_reasons():
