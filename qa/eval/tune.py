@@ -92,8 +92,13 @@ def _tune_english(
 ) -> RetrievalConfig:
     """The fusion and re-ranker weights of English questions, chosen on the English ones alone."""
 
+    seen: dict[tuple, tuple[float, float]] = {}  # the start is met again by the sweep and the ascent
+
     def score(c: RetrievalConfig) -> tuple[float, float]:
-        return _objective(run_variant(retriever, english, rel, "hybrid", c))
+        key = (c.english_dense_weight, tuple(sorted(c.english_rerank_weights.items())))
+        if key not in seen:
+            seen[key] = _objective(run_variant(retriever, english, rel, "hybrid", c))
+        return seen[key]
 
     start = replace(cfg, english_dense_weight=cfg.dense_weight, english_rerank_weights=dict(cfg.rerank_weights))
     best, s = _best([replace(start, english_dense_weight=w / 10) for w in range(11)], score)
