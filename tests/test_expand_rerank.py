@@ -103,8 +103,16 @@ def test_english_questions_get_their_own_weights():
 def test_diversify_puts_each_named_region_first():
     docs = ["a", "a", "a", "b", "c"]
     region = {"a": "山西", "b": "山东", "c": "湖南"}.get
-    assert diversify([0, 1, 2, 3, 4], docs, region, ["湖南", "山东"], 3)[:3] == [4, 3, 0]
+    # the named regions' best clauses come first, in their order of score, not of naming
+    assert diversify([0, 1, 2, 3, 4], docs, region, ["湖南", "山东"], 3)[:3] == [3, 4, 0]
+    assert diversify([0, 1, 2, 3, 4], docs, region, ["湖南", "山西"], 3)[:3] == [0, 4, 3]  # the first stays first
     assert diversify([0, 1, 2, 3, 4], docs, region, [], 3)[:3] == [0, 3, 4]
+
+
+def test_each_is_asked_by_a_word_not_by_a_part_of_one():
+    assert wants_each("How does each province treat it?", []) and wants_each("山东和湖南分别怎么规定?", [])
+    assert not wants_each("How will Shandong make rural teaching jobs more attractive?", ["山东"])
+    assert not wants_each("What does it say to reach the target?", [])
 
 
 def test_shipped_config_is_tuned_and_baseline_switches_mechanisms_off():
