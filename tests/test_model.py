@@ -231,4 +231,7 @@ def test_page_furniture_is_never_an_answer_and_a_sign_off_only_when_asked(real_e
     issued = ask(r, "五年行动计划是哪天印发的?", k=3)
     assert issued.hits[0].kind == "signoff" and "2024年7月28日" in issued.hits[0].text
     assert issued.hits[0].citation.endswith("落款")
+    # the sign-off asked for speaks for its document: the judgement reads the clause before it
+    # (read from "国务院 2024年7月28日" itself, the probability of being on topic was 0.26)
+    assert issued.status == "answered" and r.search("五年行动计划是哪天印发的?", k=3).judgement.probability > 0.5
     assert all(h.kind not in ("signoff", "contact") for h in ask(r, "城中村改造有什么要求?", k=5).hits)

@@ -111,6 +111,11 @@ def test_more_ways_of_asking_for_a_detail_are_read():
     assert read_question("how many years must one live there?").details == ("duration",)  # not a count
     assert read_question("how large is the fund in yuan?").details == ("amount",)
     assert SIGNOFF in read_question("on what date was the notice issued?").kinds
+    # words that do not ask: 好几年 says it was long; "raise the share of" asks how
+    assert read_question("我在太原打了好几年工,户口能迁过来吗?").details == ()
+    assert read_question("how will shandong raise the share of clean energy?").details == ()
+    assert read_question("what share of residents are covered?").details == ("share",)
+    assert states("count", "实施长株潭区域一体化十大标志工程", ["标志工程"])  # a count said with 大
 
 
 def test_a_detail_must_be_stated_beside_the_more_specific_words():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -156,7 +157,8 @@ def calibrate_judgement(
         recall = float(flagged[~answerable].mean()) if (~answerable).any() else 0.0
         options.append((wrong <= max_wrong, recall if wrong <= max_wrong else -wrong, float(t)))
     _, _, threshold = max(options)  # the most recall within the bound; else the fewest answerable flagged
-    return replace(calibrated, judge_threshold=round(threshold, 6))
+    # rounded down: rounded up, the threshold could pass the question it was read from
+    return replace(calibrated, judge_threshold=math.floor(threshold * 1e6) / 1e6)
 
 
 def risk_coverage(retriever: Retriever, questions: list[Question], rel: dict[str, set[str]], cfg: RetrievalConfig) -> dict:

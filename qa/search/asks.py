@@ -80,17 +80,20 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         _beside(r"\d[\d.,]*\s*(万|亿)?元"),
     ),
     "share": (
-        re.compile(r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|几折|\bpercent|\bpercentage\b|\bshare\b|\brate\b"),
+        re.compile(
+            r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|几折"
+            r"|\bpercent|\bpercentage\b|\b(what|which) (share|proportion)\b|\brate\b"  # not "raise the share of"
+        ),
         _beside(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成|[一二三四五六七八九]折"),
     ),
     "count": (
         re.compile(
-            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<!哪)几(个|项|座|所|家|条|类|批)"
+            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<![哪好])几(个|项|座|所|家|条|类|批)"
             r"|\bhow many\b(?! (years|months|days)\b)|\bnumber of\b"  # "how many years" asks a duration
         ),
         _beside(
             r"\d[\d.,]*\s*(万|亿)?\s*(套|个|人|户|所|家|项|座|平方米|公里|亩|条|类|批|名)|\d[\d.,]*\s*(万|亿)(?!元)"
-            r"|[一二三四五六七八九十两]+(个|项|座|所|类|批|条)"
+            r"|[一二三四五六七八九十两]+(个|项|座|所|类|批|条)|[一二三四五六七八九十]+大"
         ),
     ),
     "date": (
@@ -109,7 +112,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         _beside(r"\d{4}\s*年"),
     ),
     "duration": (
-        re.compile(r"(几|多少)(年|个月|天)|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"),
+        re.compile(r"(?<!好)(几|多少)(年|个月|天)|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"),
         _beside(r"\d+\s*(年|个月|天|日)|[一二三四五六七八九十两半]+\s*(年|个月)"),
     ),
     "age": (re.compile(r"几岁|多少岁|年龄|\bhow old\b|\bage\b(?!-)"), _beside(r"\d+\s*(周岁|岁)")),
@@ -164,7 +167,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     ),
 }  # fmt: skip
 
-_ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
+_ASKS_FIGURE = re.compile(r"多少|(?<![哪好])几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
 DETAILS["figure"] = (_ASKS_FIGURE, _beside(_FIGURE))
 
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证

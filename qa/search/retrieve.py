@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from qa.ingest.kinds import BODY
+from qa.ingest.kinds import BODY, CONTACT, SIGNOFF
 from qa.models import Encoder
 from qa.search.asks import ASKING_WORDS, FRAME_WORDS, asked_part_first
 from qa.search.candidates import Candidates, gather
@@ -173,7 +173,10 @@ class Retriever:
     ) -> Judgement:
         """Step 6: is the first clause on topic, and what do the rules say the documents lack?"""
         topic = self.topic_terms(q)
-        s = self.signals(q, qv, cands, fused, order, topic)
+        # a sign-off or contact block asked for and put first speaks for its document: whether
+        # that document is on topic is read from the clause that ranked first before it
+        moved = order.size > 1 and self._kind_of[int(cands.positions[order[0]])] in q.asks.kinds & {SIGNOFF, CONTACT}
+        s = self.signals(q, qv, cands, fused, order[1:] if moved else order, topic)
         topical, p = on_topic(
             s,
             cfg.calibration(),
