@@ -28,7 +28,8 @@ def test_set_size_and_styles():
     assert all(len({g.doc for g in q.gold}) >= 2 for q in qs if q.style == "multi_doc")
 
 
-EARLIER_FRESH = ("f", "g", "h", "i", "j", "k", "l", "m")  # earlier versions' fresh splits: joined the held half whole, never tuned on
+# earlier versions' fresh splits: joined the held half whole, never tuned on
+EARLIER_FRESH = ("f", "g", "h", "i", "j", "k", "l", "m")
 TUNING_ADDITIONS = ("t",)  # written later, only to tune on
 
 
