@@ -27,6 +27,8 @@ def test_the_gazetteer_holds_every_province_and_maps_cities_and_counties_to_them
     assert [p.province for p in places_in("国务院和State Council")] == [NATIONAL, NATIONAL]
     # words that are also place names do not fire: 东方 (a city), 和县 inside 县医院, 城区 (a district name)
     assert places_in("东方红;县域普通高中和县医院;城区落户") == []
+    # a prefecture-level city jieba knows by its full name is named by its short one (大连: an adverb to jieba)
+    assert [(p.name, p.province) for p in places_in("大连和开封的老旧小区")] == [("大连", "辽宁"), ("开封", "河南")]
     # the longest name at a position wins, and the scan goes on after it
     assert [p.name for p in places_in("山西省太原市小店区")] == ["山西省", "太原市", "小店区"]
     # a Latin name stands between non-letters: "Shanxi's" names it, "Shanxisheng" and "xshanxi" do not

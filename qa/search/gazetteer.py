@@ -69,13 +69,18 @@ def generate(pca_csv: Path, out: Path) -> int:
 
     words = _jieba_words()
 
-    def plain_word(short: str, county: bool) -> bool:
-        """A short name that is also an ordinary word (东方, 合作, 平安) would fire on prose."""
+    def plain_word(short: str, county: bool, full: set[str]) -> bool:
+        """A short name that is also an ordinary word (东方, 合作, 平安) would fire on prose;
+        a prefecture-level city whose full name jieba knows as a place (大连市) is named by its
+        short name all the same, whatever jieba makes of the short one (大连: an adverb)."""
         freq, tag = words.get(short, (0, "ns"))
+        if not county and any(words.get(f, (0, ""))[1] == "ns" for f in full):
+            return False
         return tag not in ("ns", "nr", "nrt", "nz", "j") and (county or freq >= 1000)
 
     rows: dict[str, tuple[str, str, str]] = {}
     shorts: dict[str, set[str]] = {}
+    prefecture_names: dict[str, set[str]] = {}  # short name → full names of prefecture-level cities
     county_level: set[str] = set()
     provinces_of: dict[str, set[str]] = {}  # a county name used in several provinces (朝阳区) is dropped
     with open(pca_csv, encoding="utf-8") as fh:
@@ -89,6 +94,7 @@ def generate(pca_csv: Path, out: Path) -> int:
                 city = _short(r["shi"], _CITY_SUFFIX)
                 rows.setdefault(r["shi"], (prov, "city", english(city)))
                 shorts.setdefault(city, set()).add(prov)
+                prefecture_names.setdefault(city, set()).add(r["shi"])
             if r["qu"] and len(r["qu"]) > 2:  # 城区, 郊区, 和县 (in "…和县医院"): two characters are words
                 rows.setdefault(r["qu"], (prov, "county", ""))
                 provinces_of.setdefault(r["qu"], set()).add(prov)
@@ -97,7 +103,9 @@ def generate(pca_csv: Path, out: Path) -> int:
                     county_level.add(_short(r["qu"], _CITY_SUFFIX))
     for short, provs in shorts.items():
         # an ambiguous short name (in two provinces) says nothing about which one is meant
-        if len(provs) == 1 and short not in rows and len(short) >= 2 and not plain_word(short, short in county_level):
+        county = short in county_level and short not in prefecture_names
+        full = prefecture_names.get(short, set())
+        if len(provs) == 1 and short not in rows and len(short) >= 2 and not plain_word(short, county, full):
             prov = next(iter(provs))
             rows[short] = (prov, "city", "")
     for name, provs in provinces_of.items():
