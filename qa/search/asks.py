@@ -58,7 +58,7 @@ def _beside(pattern: str) -> Stated:
 def _names_two_places(text: str, near: Sequence[str]) -> bool:
     """The names of a list: stated by a clause that names two places or more within
     ``LIST_NEAR`` characters of one of ``near`` (any two places in the clause, without ``near``)."""
-    words = [w for w in near if len(w) > 1 and not w.isascii()]
+    words = _content_words(near)
     if not words:
         return len(places_in(text)) >= 2
     for w in words:
@@ -179,6 +179,7 @@ FRAME_WORDS = frozenset(
 ASKING_WORDS = frozenset(
     "哪几 几个 哪几个 哪一年 哪年 几年 多长 长时间 多长时间 什么时候 时候 一共 多少 多大 哪里 哪些地方".split()
 )
+NOT_TOPIC_WORDS = FRAME_WORDS | ASKING_WORDS
 _QUOTED = re.compile(r"《([^》]+)》")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
 # a five-year-plan period: 十四五 is 2021—2025 (from the third plan, 1966—1970, every five years)
@@ -215,6 +216,11 @@ class Asks:
     def allows(self, kind: str) -> bool:
         return kind in self.kinds
 
+    @property
+    def parts(self) -> frozenset[str]:
+        """The parts outside the clauses it asks for: the sign-off, the contact block."""
+        return self.kinds & {SIGNOFF, CONTACT}
+
 
 def read_question(text: str) -> Asks:
     """What ``text`` (a normalized question) asks for."""
@@ -239,7 +245,7 @@ def asked_part_first(order: list[int], kinds: list[str], docs: list[str], asks: 
     the contact block), put that part of the best document first, if it is a candidate.
 
     ``order`` ranks candidate indexes; ``kinds``/``docs`` describe each candidate."""
-    wanted = asks.kinds & {SIGNOFF, CONTACT}
+    wanted = asks.parts
     if not wanted or not order:
         return order
     best_doc = docs[order[0]]
@@ -260,9 +266,14 @@ def states(detail: str, text: str, near: Sequence[str] = ()) -> bool:
 
 def said_near(pattern: re.Pattern[str], text: str, near: Sequence[str] = ()) -> bool:
     """Does ``pattern`` occur in ``text`` within ``NEAR`` characters of one of ``near``?"""
-    words = [w for w in near if len(w) > 1 and not w.isascii()]
+    words = _content_words(near)
     for m in pattern.finditer(text):
         window = text[max(0, m.start() - NEAR) : m.end() + NEAR]
         if not words or any(w in window for w in words):
             return True
     return False
+
+
+def _content_words(near: Sequence[str]) -> list[str]:
+    """The words of ``near`` that can anchor a detail in a clause: Chinese, two characters or more."""
+    return [w for w in near if len(w) > 1 and not w.isascii()]

@@ -23,9 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from qa.ingest.kinds import BODY, CONTACT, SIGNOFF
+from qa.ingest.kinds import BODY
 from qa.models import Encoder
-from qa.search.asks import ASKING_WORDS, FRAME_WORDS, asked_part_first
+from qa.search.asks import NOT_TOPIC_WORDS, asked_part_first
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
 from qa.search.dictionary import EnglishDictionary, terminology
@@ -175,7 +175,7 @@ class Retriever:
         topic = self.topic_terms(q)
         # a sign-off or contact block asked for and put first speaks for its document: whether
         # that document is on topic is read from the clause that ranked first before it
-        moved = order.size > 1 and self._kind_of[int(cands.positions[order[0]])] in q.asks.kinds & {SIGNOFF, CONTACT}
+        moved = order.size > 1 and self._kind_of[int(cands.positions[order[0]])] in q.asks.parts
         s = self.signals(q, qv, cands, fused, order[1:] if moved else order, topic)
         topical, p = on_topic(
             s,
@@ -198,13 +198,17 @@ class Retriever:
                 if q.asks.years or q.asks.periods
                 else ()
             ),
-            *detail_reasons(
-                q.asks.details,
-                [self.index.chunks[p].text for p in shown],
-                list(topic),
-                [self._doc_of[p] in self._yearly for p in shown],
-                anchors=self._anchors(topic),
-                parts=[self._kind_of[p] != BODY for p in shown],
+            *(
+                detail_reasons(
+                    q.asks.details,
+                    [self.index.chunks[p].text for p in shown],
+                    list(topic),
+                    [self._doc_of[p] in self._yearly for p in shown],
+                    anchors=self._anchors(topic),
+                    parts=[self._kind_of[p] != BODY for p in shown],
+                )
+                if q.asks.details
+                else ()
             ),
         ]
         return decide(True, topical, p, s, reasons)
@@ -213,12 +217,12 @@ class Retriever:
         """The question's more specific topic words — those at least as rare in the clauses as
         the median one — beside which a clause must state the detail asked for: a count beside
         改造 is not one of 城中村."""
-        words = [t for t in topic if len(t) > 1 and not t.isascii()]
-        known = sorted((self.idf(t) for t in words if self.idf(t) > 0), reverse=True)
+        idf = {t: self.idf(t) for t in topic if len(t) > 1 and not t.isascii()}
+        known = sorted((v for v in idf.values() if v > 0), reverse=True)
         if not known:
-            return words
+            return list(idf)
         median = known[len(known) // 2]  # the lower median: of two words, both
-        return [t for t in words if self.idf(t) >= median or self.idf(t) == 0]
+        return [t for t, v in idf.items() if v >= median or v == 0]
 
     def _topic_coverage(self, terms: dict[str, float], positions: np.ndarray) -> float:
         """IDF-weighted share of the topic words found in these clauses; a word the corpus
@@ -342,11 +346,10 @@ class Retriever:
         """The question's words without its place names, years, framing and asking words (怎么, 规定, 哪几个,
         政策 …), with their weights: what a clause must speak of to address it."""
         place_words = {t for p in q.places for t in cached_tokens(p.name.lower())} | set(self._regions)
-        framing = FRAME_WORDS | ASKING_WORDS
         return {
             t: w
             for t, w in q.terms.items()
-            if t not in place_words and t not in framing and not t.isdigit() and not any(t in pw for pw in place_words)
+            if t not in place_words and t not in NOT_TOPIC_WORDS and not t.isdigit() and not any(t in pw for pw in place_words)
         }
 
     def topic(self, question: str) -> tuple[dict[str, float], str]:

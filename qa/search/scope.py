@@ -106,7 +106,8 @@ def detail_reasons(
     date, they state of the document itself, beside whatever words.
     ``yearly``: which shown clauses are of one year's plan; such a clause that says a work
     will be finished dates it ("青岛胶东国际机场建成投用" in the 2019 tasks is 2019's)."""
-    near = [() if i < len(parts) and parts[i] else words if anchors is None else anchors for i in range(len(shown))]
+    in_body = words if anchors is None else anchors
+    near = [() if i < len(parts) and parts[i] else in_body for i in range(len(shown))]
     topic = [w for w in words if not FINISHED.search(w)]  # "建成" is what is asked, not what of
     dated = "finish_year" in details and any(y and said_near(FINISHED, t, topic) for t, y in zip(shown, yearly, strict=False))
     return [
