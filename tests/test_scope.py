@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from qa.ingest.kinds import SIGNOFF
-from qa.search.asks import read_question, states
+from qa.search.asks import editions_in, read_question, states
 from qa.search.dictionary import EnglishDictionary, build, terminology
 from qa.search.gazetteer import NATIONAL, places_in, table
 from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
 from qa.search.scope import (
     detail_reasons,
     document_reasons,
+    edition_of,
+    edition_reasons,
     is_yearly,
     place_scope,
     year_reasons,
@@ -83,6 +85,10 @@ def test_fees_formulas_names_and_finishing_years_are_details_to_check():
     assert detail_reasons(["finish_year"], shown, ["机场"], [True]) == []
     assert detail_reasons(["finish_year"], shown, ["机场"], [False])[0].code == "detail_not_stated"
     assert detail_reasons(["finish_year"], shown, ["高铁"], [True])  # it finishes something else
+    # the work asked about is the question's rarest word (words come rarest first): 雄忻, not any 高铁
+    railways = ["确保济郑高铁、雄商高铁建成通车"]
+    assert detail_reasons(["finish_year"], railways, ["雄忻", "高铁"], [True])
+    assert detail_reasons(["finish_year"], railways, ["济郑", "高铁"], [True]) == []
     assert is_yearly("《关于印发2019年新型城镇化建设重点任务的通知》")
     assert not is_yearly("山西省关于深入推进新型城镇化建设的实施意见(2016年)")  # an edition, not a plan's year
     assert not is_yearly("《实施方案(2025—2029年)》")
@@ -106,6 +112,11 @@ def test_more_ways_of_asking_for_a_detail_are_read():
     assert read_question("湖南15个示范县分别是哪几个?").details == ("names",)
     assert read_question("哪些县可以撤县改市?").details == ()  # a rule, not a list of names
     assert read_question("三大工程具体包括哪些?").details == ()  # things, not places
+    assert read_question("补短板示范县具体是哪些?").details == ("names",)
+    assert read_question("试点选在了哪几个县?").details == ("names",)
+    assert read_question("试点在哪几个省份开展?").details == ("names",)
+    assert read_question("租赁住房集中布局在哪些地方?").details == ()  # where, as a rule: no list asked
+    assert read_question("特色小镇评估时具体看哪些指标?").details == ("criteria",)
     assert read_question("机场具体是哪一天正式投用的?").details == ("date",)
     assert read_question("老旧小区改造每户能拿到多少财政补贴?").details == ("amount",)
     assert read_question("租金按市场租金的几折收取?").details == ("share",)
@@ -129,6 +140,36 @@ def test_a_detail_must_be_stated_beside_the_more_specific_words():
     signoff = "山东省城镇化工作领导小组办公室\n\n2019年7月3日"
     assert detail_reasons(["date"], [signoff], ["通知"], anchors=["通知"])
     assert detail_reasons(["date"], [signoff], ["通知"], anchors=["通知"], parts=[True]) == []
+
+
+def test_a_yearly_plan_asked_for_by_year_must_be_one_the_corpus_holds():
+    assert editions_in("国家发改委2023年新型城镇化和城乡融合发展重点任务有哪些?") == (2023,)
+    assert editions_in("what are the ndrc's key tasks for new urbanization in 2024?") == (2024,)
+    assert editions_in("湖南2021年新型城镇化工作要点提出了什么?") == (2021,)
+    assert editions_in("五年行动计划提出的2025年重点任务是什么?") == ()  # a year of a multi-year plan
+    assert editions_in("2025年城镇化率目标是多少?") == ()
+    assert edition_of("山东省城镇化工作领导小组办公室《关于印发2019年新型城镇化建设重点任务的通知》") == 2019
+    assert edition_of("山西省关于深入推进新型城镇化建设的实施意见(2016年)") is None
+    edition = {"sd": 2019, "hn": 2021}
+    reasons = edition_reasons([2023], ["gj"], edition, "国家层面")
+    assert [r.code for r in reasons] == ["year_not_covered"] and "国家层面的2023年度计划" in reasons[0].message
+    assert edition_reasons([2019], ["sd", "gj"], edition, "") == []
+    assert edition_reasons([2019], ["gj"], edition, "国家层面")  # 山东's 2019 tasks are not the nation's
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("国家发展改革委2023年新型城镇化和城乡融合发展重点任务有哪些?", True),
+        ("What are the NDRC's key tasks for new urbanization in 2023?", True),
+        ("国家2019年新型城镇化建设重点任务对落户有什么要求?", True),
+        ("2019年新型城镇化建设重点任务对落户有什么要求?", False),  # 山东's are in the corpus
+        ("山东2019年新型城镇化建设重点任务对落户有什么要求?", False),
+    ],
+)
+def test_a_yearly_plan_of_another_issuer_or_year_is_said_to_be_missing(hashing_engine, question, missing):
+    codes = [r.code for r in hashing_engine.retriever.search(question).reasons]
+    assert ("year_not_covered" in codes) == missing
 
 
 def test_a_document_quoted_by_name_that_the_corpus_lacks_is_said_to_be_missing():

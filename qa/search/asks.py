@@ -129,7 +129,9 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         re.compile(
             r"(名单|名录|清单)(里|中|上)?.{0,4}哪|具体名单|名单是|叫什么名字|分别叫"
             r"|(具体|分别|都)(是|有|包括)?哪(几|些)个?(县|镇|区|村|开发区|园区|小镇|乡镇)"
-            r"|哪\d+个|(具体|分别|都|首批|第一批)(是|有|包括|为|选了|选的)?哪(几个|(几个|些)(县|市|镇|区|村|地方|城市|开发区|园区|小镇|乡镇|社区))"
+            r"|哪\d+个|(具体|分别|都|首批|第一批)(是|有|包括|为|选了|选的)?哪(几个|(几个|些)(县|市|镇|区|村|地方|城市|开发区|园区|小镇|乡镇|社区|省份|路段))"
+            r"|(县|市|镇|区|村|城市|县城|小镇|社区|省份)(具体|分别|都)(是|有|包括|为)?哪(些|几个)"  # "示范县具体是哪些"
+            r"|(在|选在了?|的是)哪几个(县|市|镇|区|村|城市|县城|省份|地区|路段)"  # "试点选在了哪几个县"
             r"|\bwhich specific\b|\bnames of\b|\bwhat are the names\b"
             r"|\blist of (the )?(counties|towns|cities|districts)\b"
         ),
@@ -138,7 +140,8 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     "criteria": (
         # the standard or conditions something is judged by, asked for in detail ("具体评分标准")
         re.compile(
-            r"具体(的)?(评分|评价|考核|认定|评选|测评)?(标准|指标|条件)|(评分|评价|考核|认定|评选|测评)(的)?(标准|指标|条件|细则)"
+            r"具体(的)?(评分|打分|评价|考核|认定|评选|测评)?(标准|指标|条件)|(评分|打分|评价|考核|认定|评选|测评)(的)?(标准|指标|条件|细则)"
+            r"|具体(看|用)(的)?哪些(指标|标准)"
             r"|分值|\bcriteria\b|\bscoring\b"
         ),
         _beside(rf"{_FIGURE}|\d+\s*分(?!之)"),
@@ -187,6 +190,13 @@ _PERIOD = re.compile(
     r"十([一二三四五六七八九])五|\b(1[0-9])(?:st|nd|rd|th) five-year\b"
     r"|\b(tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth) five-year\b"
 )
+# one year's edition of a yearly plan ("国家发改委2023年新型城镇化重点任务", "NDRC's 2024 key tasks"); a
+# year inside a multi-year plan ("五年行动计划…2025年重点任务") names no such edition
+_EDITION = re.compile(
+    r"(?<!\d)(19[89]\d|20\d\d)\s*年度?[\u4e00-\u9fff]{0,20}?(重点任务|工作要点|工作计划)"
+    r"|(?<!\d)(19[89]\d|20\d\d)(?!\d).{0,60}\bkey tasks\b|\bkey tasks\b.{0,60}(?<!\d)(19[89]\d|20\d\d)(?!\d)"
+)
+_MULTI_YEAR = re.compile(r"五年|行动计划|规划|方案|five-year|action plan")
 _DIGITS = "一二三四五六七八九"
 _ORDINALS = ("tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth")
 
@@ -212,6 +222,7 @@ class Asks:
     about_document: bool = False  # asks about the document as a whole (ASKS_DOCUMENT)
     quoted: tuple[str, ...] = ()  # document names it quotes in 《》
     periods: tuple[tuple[str, int, int], ...] = ()  # five-year-plan periods it names (``periods_in``)
+    editions: tuple[int, ...] = ()  # years of a yearly plan it names as an edition (``editions_in``)
 
     def allows(self, kind: str) -> bool:
         return kind in self.kinds
@@ -220,6 +231,15 @@ class Asks:
     def parts(self) -> frozenset[str]:
         """The parts outside the clauses it asks for: the sign-off, the contact block."""
         return self.kinds & {SIGNOFF, CONTACT}
+
+
+def editions_in(text: str) -> tuple[int, ...]:
+    """The years of a yearly plan ``text`` (lower-cased) names as its edition ("2023年…重点任务"),
+    unless it speaks of a multi-year plan, whose years are not editions."""
+    if _MULTI_YEAR.search(text):
+        return ()
+    years = (next(g for g in m.groups() if g) for m in _EDITION.finditer(text))
+    return tuple(dict.fromkeys(int(y) for y in years))
 
 
 def read_question(text: str) -> Asks:
@@ -237,7 +257,7 @@ def read_question(text: str) -> Asks:
         details = ("figure",)  # "目标是多少?": some figure, of whatever unit
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
     quoted = tuple(dict.fromkeys(n.strip() for n in _QUOTED.findall(text) if len(n.strip()) >= 4))
-    return Asks(frozenset(kinds), details, years, bool(ASKS_DOCUMENT.search(low)), quoted, periods_in(low))
+    return Asks(frozenset(kinds), details, years, bool(ASKS_DOCUMENT.search(low)), quoted, periods_in(low), editions_in(low))
 
 
 def asked_part_first(order: list[int], kinds: list[str], docs: list[str], asks: Asks) -> list[int]:

@@ -44,7 +44,10 @@ _ENGLISH = {
 _NATIONAL_NAMES = ("全国", "国务院", "国家", "国家层面", "中央", "全国性")
 # city clusters named by their cities' first characters, within one province
 _CLUSTERS = {"长株潭": "湖南"}
-_NATIONAL_EN = ("national", "nationwide", "state council", "china", "chinese government", "central government")
+_NATIONAL_EN = (
+    "national", "nationwide", "state council", "china", "chinese government", "central government",
+    "ndrc", "national development and reform commission",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

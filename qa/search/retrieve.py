@@ -42,7 +42,8 @@ from qa.search.rerank import Candidate, features, rescore, weighted_share, witho
 from qa.search.scope import (
     detail_reasons,
     document_reasons,
-    is_yearly,
+    edition_of,
+    edition_reasons,
     place_scope,
     year_reasons,
     years_of,
@@ -107,7 +108,8 @@ class Retriever:
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
         self._editions = {d.doc_id: frozenset(years_of([d.title], d.year)) for d in index.docs.values()}
         # documents that are one year's plan (the title names a single year: "2019年…重点任务")
-        self._yearly = frozenset(d.doc_id for d in index.docs.values() if is_yearly(d.title))
+        self._edition = {d.doc_id: y for d in index.docs.values() if (y := edition_of(d.title)) is not None}
+        self._yearly = frozenset(self._edition)
         self._regions = sorted({r for r in self._region_of.values() if r})
         self._covered = set(self._regions)
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
@@ -198,11 +200,12 @@ class Retriever:
                 if q.asks.years or q.asks.periods
                 else ()
             ),
+            *(self._edition_reasons(q) if q.asks.editions else ()),
             *(
                 detail_reasons(
                     q.asks.details,
                     [self.index.chunks[p].text for p in shown],
-                    list(topic),
+                    sorted(topic, key=lambda t: -self.idf(t)),  # rarest first
                     [self._doc_of[p] in self._yearly for p in shown],
                     anchors=self._anchors(topic),
                     parts=[self._kind_of[p] != BODY for p in shown],
@@ -212,6 +215,14 @@ class Retriever:
             ),
         ]
         return decide(True, topical, p, s, reasons)
+
+    def _edition_reasons(self, q: Query) -> list[Reason]:
+        """Yearly plans asked for by year, in the regions named (the nation too: a national
+        plan of that year); with none named, in any region."""
+        named = list(dict.fromkeys(pl.province for pl in q.places if pl.province in self._covered))
+        scope = [d for d, r in self._region_of.items() if r in named] if named else list(self._region_of)
+        label = "、".join("国家层面" if r == NATIONAL else r for r in named)
+        return edition_reasons(q.asks.editions, scope, self._edition, label)
 
     def _anchors(self, topic: dict[str, float]) -> list[str]:
         """The question's more specific topic words — those at least as rare in the clauses as

@@ -29,6 +29,11 @@ def is_yearly(title: str) -> bool:
     return len(_PLAN_YEAR.findall(title)) == 1 and not any(m.group(2) for m in _YEARS.finditer(title))
 
 
+def edition_of(title: str) -> int | None:
+    """The year of a one-year plan (``is_yearly``), else None."""
+    return int(_PLAN_YEAR.findall(title)[0][:4]) if is_yearly(title) else None
+
+
 def years_of(texts: Iterable[str], year: int | None) -> set[int]:
     """Years a document covers: its own, and every year or span of years its text names."""
     out = {year} if year else set()
@@ -90,6 +95,17 @@ def year_reasons(
     ]
 
 
+def edition_reasons(editions: Sequence[int], scope: Collection[str], edition: Mapping[str, int], label: str) -> list[Reason]:
+    """A reason for each yearly plan's edition asked for ("国家发改委2023年…重点任务") that no
+    one-year plan in ``scope`` is (``edition``: document → its year): a five-year plan that
+    names 2023 is not that year's plan."""
+    held = {edition[d] for d in scope if d in edition}
+    where = f"{label}的" if label else ""
+    return [
+        Reason("year_not_covered", f"所收录的文件中没有{where}{y}年度计划(重点任务、工作要点)") for y in editions if y not in held
+    ]
+
+
 def detail_reasons(
     details: Sequence[str],
     shown: Sequence[str],
@@ -99,7 +115,8 @@ def detail_reasons(
     parts: Sequence[bool] = (),
 ) -> list[Reason]:
     """A reason for each detail asked for that none of the ``shown`` clauses states near
-    one of the question's topic ``words`` ("多少个老旧小区": a count beside 老旧小区).
+    one of the question's topic ``words`` ("多少个老旧小区": a count beside 老旧小区), given
+    rarest first.
     ``anchors``: the more specific of those words, which a clause body must state the detail
     beside (a count beside 改造 is not one of 城中村); ``parts``: which shown chunks are parts
     of a document outside its clauses (its opening, sign-off): what they state, such as a
@@ -108,8 +125,10 @@ def detail_reasons(
     will be finished dates it ("青岛胶东国际机场建成投用" in the 2019 tasks is 2019's)."""
     in_body = words if anchors is None else anchors
     near = [() if i < len(parts) and parts[i] else in_body for i in range(len(shown))]
-    topic = [w for w in words if not FINISHED.search(w)]  # "建成" is what is asked, not what of
-    dated = "finish_year" in details and any(y and said_near(FINISHED, t, topic) for t, y in zip(shown, yearly, strict=False))
+    # the work asked about: the question's most specific word ("雄忻", not 高铁 of any railway);
+    # "建成" is what is asked, not what of
+    work = [w for w in words if len(w) > 1 and not w.isascii() and not FINISHED.search(w)][:1]
+    dated = "finish_year" in details and any(y and said_near(FINISHED, t, work) for t, y in zip(shown, yearly, strict=False))
     return [
         Reason("detail_not_stated", DETAIL_MESSAGES[d])
         for d in details
