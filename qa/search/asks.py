@@ -58,7 +58,7 @@ def _beside(pattern: str) -> Stated:
 def _names_two_places(text: str, near: Sequence[str]) -> bool:
     """The names of a list: stated by a clause that names two places or more within
     ``LIST_NEAR`` characters of one of ``near`` (any two places in the clause, without ``near``)."""
-    words = _content_words(near)
+    words = content_words(near)
     if not words:
         return len(places_in(text)) >= 2
     for w in words:
@@ -286,7 +286,7 @@ def states(detail: str, text: str, near: Sequence[str] = ()) -> bool:
 
 def said_near(pattern: re.Pattern[str], text: str, near: Sequence[str] = ()) -> bool:
     """Does ``pattern`` occur in ``text`` within ``NEAR`` characters of one of ``near``?"""
-    words = _content_words(near)
+    words = content_words(near)
     for m in pattern.finditer(text):
         window = text[max(0, m.start() - NEAR) : m.end() + NEAR]
         if not words or any(w in window for w in words):
@@ -294,6 +294,6 @@ def said_near(pattern: re.Pattern[str], text: str, near: Sequence[str] = ()) -> 
     return False
 
 
-def _content_words(near: Sequence[str]) -> list[str]:
+def content_words(near: Sequence[str]) -> list[str]:
     """The words of ``near`` that can anchor a detail in a clause: Chinese, two characters or more."""
     return [w for w in near if len(w) > 1 and not w.isascii()]

@@ -25,7 +25,7 @@ import numpy as np
 
 from qa.ingest.kinds import BODY
 from qa.models import Encoder
-from qa.search.asks import NOT_TOPIC_WORDS, asked_part_first
+from qa.search.asks import NOT_TOPIC_WORDS, asked_part_first, content_words
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
 from qa.search.dictionary import EnglishDictionary, terminology
@@ -107,9 +107,8 @@ class Retriever:
         self._kind_masks: dict[frozenset[str], np.ndarray] = {}
         self._region_of = {d.doc_id: d.region for d in index.docs.values()}
         self._editions = {d.doc_id: frozenset(years_of([d.title], d.year)) for d in index.docs.values()}
-        # documents that are one year's plan (the title names a single year: "2019年…重点任务")
+        # documents that are one year's plan, with its year (the title names it: "2019年…重点任务")
         self._edition = {d.doc_id: y for d in index.docs.values() if (y := edition_of(d.title)) is not None}
-        self._yearly = frozenset(self._edition)
         self._regions = sorted({r for r in self._region_of.values() if r})
         self._covered = set(self._regions)
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
@@ -187,7 +186,7 @@ class Retriever:
             min_coverage=cfg.no_match_coverage,
         )
         named = [pl.province for pl in q.places if pl.province in self._covered and pl.province != NATIONAL]
-        scope_docs = {d for d, r in self._region_of.items() if r in named} if named else set(self._region_of)
+        scope_docs = self._docs_in(named)
         # a figure of another province's document does not answer a question about this one
         label = "、".join(dict.fromkeys(named))
         shown = [int(cands.positions[i]) for i in order[:3]]
@@ -206,7 +205,7 @@ class Retriever:
                     q.asks.details,
                     [self.index.chunks[p].text for p in shown],
                     sorted(topic, key=lambda t: -self.idf(t)),  # rarest first
-                    [self._doc_of[p] in self._yearly for p in shown],
+                    [self._doc_of[p] in self._edition for p in shown],
                     anchors=self._anchors(topic),
                     parts=[self._kind_of[p] != BODY for p in shown],
                 )
@@ -220,15 +219,18 @@ class Retriever:
         """Yearly plans asked for by year, in the regions named (the nation too: a national
         plan of that year); with none named, in any region."""
         named = list(dict.fromkeys(pl.province for pl in q.places if pl.province in self._covered))
-        scope = [d for d, r in self._region_of.items() if r in named] if named else list(self._region_of)
         label = "、".join("国家层面" if r == NATIONAL else r for r in named)
-        return edition_reasons(q.asks.editions, scope, self._edition, label)
+        return edition_reasons(q.asks.editions, self._docs_in(named), self._edition, label)
+
+    def _docs_in(self, regions: list[str]) -> set[str]:
+        """The documents of ``regions``; of every region when none is named."""
+        return {d for d, r in self._region_of.items() if r in regions} if regions else set(self._region_of)
 
     def _anchors(self, topic: dict[str, float]) -> list[str]:
         """The question's more specific topic words — those at least as rare in the clauses as
         the median one — beside which a clause must state the detail asked for: a count beside
         改造 is not one of 城中村."""
-        idf = {t: self.idf(t) for t in topic if len(t) > 1 and not t.isascii()}
+        idf = {t: self.idf(t) for t in content_words(list(topic))}
         known = sorted((v for v in idf.values() if v > 0), reverse=True)
         if not known:
             return list(idf)

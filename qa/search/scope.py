@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from qa.search.asks import FINISHED, said_near, states
+from qa.search.asks import FINISHED, content_words, said_near, states
 from qa.search.filters import Filters
 from qa.search.gazetteer import NATIONAL, Place
 from qa.search.judge import DETAIL_MESSAGES, Reason
@@ -127,7 +127,7 @@ def detail_reasons(
     near = [() if i < len(parts) and parts[i] else in_body for i in range(len(shown))]
     # the work asked about: the question's most specific word ("雄忻", not 高铁 of any railway);
     # "建成" is what is asked, not what of
-    work = [w for w in words if len(w) > 1 and not w.isascii() and not FINISHED.search(w)][:1]
+    work = [w for w in content_words(words) if not FINISHED.search(w)][:1]
     dated = "finish_year" in details and any(y and said_near(FINISHED, t, work) for t, y in zip(shown, yearly, strict=False))
     return [
         Reason("detail_not_stated", DETAIL_MESSAGES[d])
