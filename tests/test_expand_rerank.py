@@ -81,6 +81,32 @@ def test_a_preamble_answers_only_questions_about_the_document_and_a_named_year_p
     assert list(f[:, FEATURES.index("body")]) == [1.0, 0.0]
 
 
+def test_a_year_naming_the_documents_edition_is_no_figure_the_clause_must_repeat():
+    cands = [
+        Candidate(frozenset(), frozenset(), "常住人口城镇化率接近70%", "山西", "body", frozenset({2024, 2025, 2029})),
+        Candidate(frozenset(), frozenset(), "2025年城镇化率提高", "山西", "body", frozenset({2016})),
+        Candidate(frozenset(), frozenset(), "推进城镇化", "山西", "body", frozenset({2024, 2025, 2029})),
+    ]
+    question = "山西2025—2029年方案提出常住人口城镇化率要达到多少?"
+    f = features(question, {}, ["山西"], np.array([0.5, 0.5, 0.5]), cands, lambda t: 1.0)
+    # the plan's own years name it (``edition``); what is asked is whether the clause states an amount
+    assert list(f[:, FEATURES.index("number")]) == [1.0, 0.5, 0.0]
+
+
+@pytest.mark.parametrize(
+    "question, about",
+    [
+        ("湖南那份征求意见稿要求什么时候之前反馈书面意见?", True),
+        ("湖南征求意见稿要求各成员单位在哪天之前反馈意见?", True),
+        ("湖南2021年的工作要点是依据国家发改委的哪份文件提出的?", True),
+        ("按照山西的政策,哪些人可以落户?", False),
+        ("根据规划要求,农民工子女在哪里上学?", False),
+    ],
+)
+def test_deadlines_and_sources_ask_about_the_document(question, about):
+    assert read_question(question).about_document is about
+
+
 def test_english_questions_get_their_own_weights():
     cfg = RetrievalConfig(dense_weight=0.5, rerank_weights={"fused": 1.0, "body": 0.3})
     assert cfg.for_language(True) is cfg  # no English weights: the same for everyone

@@ -4,7 +4,8 @@ Gold evidence is a short verbatim phrase from the source clause, so the set surv
 re-chunking: a clause is relevant to a question when its span in the document
 overlaps an occurrence of one of the question's gold phrases. The set was split once,
 by a fixed seed and per question style, into a tuning half (weights may be chosen on
-it) and a held-back half (only measured): the ``split`` field.
+it) and a held-back half (only measured): the ``split`` field. Earlier versions' fresh
+splits, each measured once, are spread over both halves by ``qa.eval.split``.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def on_topic_label(q: Question) -> int | None:
 
 
 def calibrate_judgement(
-    retriever: Retriever, questions: list[Question], cfg: RetrievalConfig, max_wrong: float = 0.03
+    retriever: Retriever, questions: list[Question], cfg: RetrievalConfig, max_wrong: float = 0.025
 ) -> RetrievalConfig:
     """Fit the judgement's logistic model on ``questions`` (the tuning half), then take the
     threshold from its risk–coverage curve: the one that flags the most unanswerable

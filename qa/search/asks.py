@@ -32,8 +32,10 @@ _ASKS_CONTACT = re.compile(
 # restates the document's subject in general words and is no answer to a clause question.
 _NUMBER_OR_YEARS = r"文号|字号|哪几年|起止"  # said by a document's title and opening alike
 ASKS_DOCUMENT = re.compile(
-    r"(根据|依据|依照|按照)(什么|哪个|哪份|哪些|哪一)|(根据|依据).{0,16}(制定|出台|印发|编制)的"
+    r"(根据|依据|依照|按照)(什么|哪个|哪份|哪些|哪一)|(根据|依据).{0,16}(制定|出台|印发|编制|提出)的"
+    r"|(根据|依据|依照|按照)[^,,。?]{0,10}(哪个|哪份|哪一份?|什么)(文件|规划|计划|通知|意见)"
     rf"|为什么(要)?(制定|出台|印发)|(出台|制定)(的)?(背景|目的)|{_NUMBER_OR_YEARS}|截止|意见反馈"
+    r"|书面意见|(之前|以前)反馈"
     r"|\bbased on\b|\bpurpose\b|\bwhy (was|were|did|does|is)\b|\bdocument number\b|\bdeadline\b|\bcomments?\b"
 )
 _ASKS_HEADING = re.compile(rf"标题|名称|全称|叫什么|{_NUMBER_OR_YEARS}|\btitle\b|document number|\bname of\b")

@@ -7,8 +7,9 @@ Features of a clause for a question (each in [0, 1]):
   expansion terms) found in the clause, its document's title taken out of it
   (``without_title``);
 - ``section``: the same share over the clause's section headings and document title;
-- ``number``: the question's numbers found in the clause, or, for a question that asks
-  for an amount or a date (多少, 几, 比例, 哪年, how many …), whether the clause states one;
+- ``number``: the question's numbers found in the clause (its document's own years aside:
+  they name the edition), or, for a question that asks for an amount or a date (多少, 几,
+  比例, 哪年, how many …), whether the clause states one;
 - ``region``: the clause's document belongs to a place the question names
   (太原 → 山西, 国务院 → 全国; ``qa.search.places``);
 - ``sentence``: the dense similarity of the clause's best-matching sentence, min-max
@@ -108,8 +109,10 @@ def features(
     weight = term_weights(q_terms, idf)
     rows = []
     for f, c, bs in zip(fused, cands, best_sentence, strict=True):
-        if numbers:
-            number = sum(n in c.text for n in numbers) / len(numbers)
+        # a year naming the clause's own edition ("2025—2029年方案") is credited by ``edition``
+        asked = [n for n in numbers if not (len(n) == 4 and int(n) in c.editions)]
+        if asked:
+            number = sum(n in c.text for n in asked) / len(asked)
         else:
             number = 1.0 if asks_amount and NUMBER.search(c.text) else 0.0
         rows.append(
