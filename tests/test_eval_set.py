@@ -1,6 +1,7 @@
 from collections import Counter
 
 from qa.eval import load_questions
+from qa.eval.split import EARLIER_FRESH, same_words
 from qa.ingest import load_corpus
 from qa.ingest.normalize import normalize_query
 
@@ -28,16 +29,14 @@ def test_set_size_and_styles():
     assert all(len({g.doc for g in q.gold}) >= 2 for q in qs if q.style == "multi_doc")
 
 
-# earlier versions' fresh splits: each measured once, as its version's fresh split; then split
-# by a fixed seed, per style and kind, into the two halves, a copy going with its original
-EARLIER_FRESH = ("f", "g", "h", "i", "j", "k", "l", "m", "n", "o")
+# earlier versions' fresh splits (EARLIER_FRESH): each measured once, as its version's fresh split;
+# then split by a fixed seed, per style and kind, into the two halves, a copy going with its original
 JOINED_HELD = ("p",)  # the previous fresh split: held whole until the next re-tuning spreads it
 TUNING_ADDITIONS = ("t",)  # written later, only to tune on
 
 
 def _same(q) -> str:
-    """A question's words, whatever the script, case and final punctuation."""
-    return normalize_query(q.question).strip(" ?？。.!").lower()
+    return same_words(q.question)
 
 
 def test_split_is_half_and_half_within_every_style():

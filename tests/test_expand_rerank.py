@@ -91,6 +91,8 @@ def test_a_year_naming_the_documents_edition_is_no_figure_the_clause_must_repeat
     f = features(question, {}, ["山西"], np.array([0.5, 0.5, 0.5]), cands, lambda t: 1.0)
     # the plan's own years name it (``edition``); what is asked is whether the clause states an amount
     assert list(f[:, FEATURES.index("number")]) == [1.0, 0.5, 0.0]
+    f = features("城镇化率提高1.25个百分点", {}, [], np.array([0.5, 0.5, 0.5]), cands, lambda t: 1.0)
+    assert list(f[:, FEATURES.index("number")]) == [0.0, 0.0, 0.0]  # a decimal is no year, and no clause states it
 
 
 @pytest.mark.parametrize(

@@ -24,19 +24,20 @@ SEED = 14
 
 
 def same_words(question: str) -> str:
+    """A question's words, whatever the script, case and final punctuation: copies share them."""
     return normalize_query(question).strip(" ?？。.!").lower()
 
 
 def split(rows: list[dict], fresh: list[dict]) -> None:
     """Set ``split`` of the earlier fresh questions in ``rows``, in place."""
     fixed = {same_words(r["question"]): "held" for r in fresh}
-    for r in rows:
-        if not r["id"].startswith(EARLIER_FRESH) and fixed.get(same_words(r["question"])) != "tune":
-            fixed[same_words(r["question"])] = r["split"]
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
+        words = same_words(r["question"])
         if r["id"].startswith(EARLIER_FRESH):
-            groups[same_words(r["question"])].append(r)
+            groups[words].append(r)
+        elif fixed.get(words) != "tune":
+            fixed[words] = r["split"]
     strata: dict[tuple[str, str], list[list[dict]]] = defaultdict(list)
     for words, group in sorted(groups.items()):
         if words in fixed:

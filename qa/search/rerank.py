@@ -105,12 +105,13 @@ def features(
         best_sentence = np.zeros(len(cands), dtype=np.float32)
     s_lo, s_hi = (float(best_sentence.min()), float(best_sentence.max())) if len(cands) else (0.0, 0.0)
     numbers = NUMBER.findall(query)
+    as_year = {n: int(n) for n in numbers if len(n) == 4 and n.isdigit()}  # "1.25" is no year
     asks_amount = bool(_ASKS_AMOUNT.search(query.lower()))
     weight = term_weights(q_terms, idf)
     rows = []
     for f, c, bs in zip(fused, cands, best_sentence, strict=True):
         # a year naming the clause's own edition ("2025—2029年方案") is credited by ``edition``
-        asked = [n for n in numbers if not (len(n) == 4 and int(n) in c.editions)]
+        asked = [n for n in numbers if as_year.get(n) not in c.editions]
         if asked:
             number = sum(n in c.text for n in asked) / len(asked)
         else:
