@@ -7,7 +7,7 @@ import pytest
 from qa.ingest.kinds import SIGNOFF
 from qa.search.asks import editions_in, read_question, states
 from qa.search.dictionary import EnglishDictionary, build, terminology
-from qa.search.gazetteer import NATIONAL, places_in, table
+from qa.search.gazetteer import NATIONAL, Place, places_in, table
 from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
 from qa.search.scope import (
     detail_reasons,
@@ -129,6 +129,33 @@ def test_more_ways_of_asking_for_a_detail_are_read():
     assert read_question("how will shandong raise the share of clean energy?").details == ()
     assert read_question("what share of residents are covered?").details == ("share",)
     assert states("count", "实施长株潭区域一体化十大标志工程", ["标志工程"])  # a count said with 大
+
+
+def test_a_quantity_named_in_passing_is_not_asked_for():
+    # "tie … to the number of migrants" asks how, not how many
+    assert read_question("how does shanxi tie fiscal transfers to the number of migrants who settle?").details == ()
+    assert read_question("is construction land linked to how many migrants a city takes in?").details == ()
+    assert read_question("how will shandong increase the number of residence permits issued?").details == ()
+    assert read_question("what is the document number of the state council's plan?").details == ()
+    assert read_question("what is the total number of pilot towns?").details == ("count",)
+    assert read_question("how many pilot towns are there?").details == ("count",)
+    assert read_question("number of affordable homes in hunan").details == ("count",)
+
+
+def test_a_phone_number_or_contact_is_stated_only_when_written_out():
+    assert read_question("what is the phone number of the shandong urbanization office?").details == ("contact",)
+    assert read_question("湖南城镇化工作要点的联系电话是多少?").details == ("contact",)
+    assert read_question("山东怎么加强与日本韩国的经贸联系?").details == ()  # ties, not a contact
+    assert states("contact", "联系人:晁阳 88950076,,88950081(传真) 邮箱:hnzjt0076@163.com")
+    assert states("contact", "请将书面意见发送至 hnzjt0076@163.com")
+    assert not states("contact", "各级城镇化工作领导小组办公室将进一步强化统筹协调,2019年完成")
+
+
+def test_a_department_is_stated_in_the_sentence_it_is_given_the_work():
+    clause = "(二十一)加强部门协调。省住房城乡建设厅要依托湖南省新型城镇化工作联席会议制度,强化统筹协调和督促落实。"
+    assert states("office", clause, ["统筹协调"])  # 厅 is the subject, 统筹协调 far behind it
+    assert not states("office", "省住房城乡建设厅负责住房保障。加强统筹协调", ["统筹协调"])  # another sentence
+    assert not states("office", "构建大中小城市协调发展的城镇化空间格局", ["城镇化"])  # 格局 is no 局
 
 
 def test_a_detail_must_be_stated_beside_the_more_specific_words():
@@ -293,3 +320,16 @@ def test_other_places_are_answered_from_national_documents_with_a_reason(hashing
     assert all(h.region == NATIONAL for h in ans.hits)
     data = ans.to_json()
     assert data["status"] == ans.status and data["reasons"][0]["code"] == "place_not_covered"
+
+
+def test_a_county_name_the_documents_use_as_a_word_is_no_place(hashing_engine):
+    """山西's 老城区 is the old town, not 洛阳's 老城区 district: no "not covered" for it."""
+    r = hashing_engine.retriever
+    assert r.place_word(Place("老城区", "河南", "county"))  # a 山西 document uses it
+    assert not r.place_word(Place("番禺区", "广东", "county"))  # no document uses it
+    assert not r.place_word(Place("河南", "河南", "province"))  # province names are always places
+    codes = [x.code for x in r.search("山西老城区怎样推进地下综合管廊建设?").reasons]
+    assert "place_not_covered" not in codes
+    reasons = r.search("洛阳老城区的落户政策是什么?").reasons
+    assert reasons[0].code == "place_not_covered" and "洛阳" in reasons[0].message  # the city still counts
+    assert "place_not_covered" in [x.code for x in r.search("番禺区的落户政策是什么?").reasons]

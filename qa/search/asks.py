@@ -27,6 +27,7 @@ _ASKS_SIGNOFF = re.compile(
 _ASKS_CONTACT = re.compile(
     r"联系人|联系电话|联系方式|(怎么|如何|找谁)联系|联系谁|电话|传真|邮箱|\be-?mail\b|\bcontact\b|\bphone\b|\bfax\b"
 )
+_CONTACT_GIVEN = re.compile(r"(?<!\d)(\d{3,4}-)?\d{7,8}(?!\d)|[\w.-]+@[\w-]+\.[\w.]+|(联系人|联络人)\s*[::]")
 # the document as a whole: what it is based on, why it was made, its number, its years, its
 # deadline for comments. Its opening (preamble) says these; otherwise an opening only
 # restates the document's subject in general words and is no answer to a clause question.
@@ -55,6 +56,17 @@ def _beside(pattern: str) -> Stated:
     own numbering aside."""
     rx = re.compile(pattern)
     return lambda text, near: said_near(rx, _NUMBERING.sub(r"\1", text), near)
+
+
+_SENTENCE_END = re.compile(r"[。;!?\n]")
+
+
+def _in_sentence(pattern: str) -> Stated:
+    """Stated by wording: ``pattern`` in the same sentence as a topic word. A department is
+    the subject of its sentence, often far from the work it is given ("省住房城乡建设厅要依托
+    …联席会议制度,强化统筹协调")."""
+    rx = re.compile(pattern)
+    return lambda text, near: any(said_near(rx, s, near, len(s)) for s in _SENTENCE_END.split(text) if s)
 
 
 def _names_two_places(text: str, near: Sequence[str]) -> bool:
@@ -91,7 +103,11 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     "count": (
         re.compile(
             r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<![哪好])几(个|项|座|所|家|条|类|批)"
-            r"|\bhow many\b(?! (years|months|days)\b)|\bnumber of\b"  # "how many years" asks a duration
+            # "how many years" asks a duration; "linked to how many migrants", "tie … to the number
+            # of migrants", "increase the number of" name a quantity without asking for it
+            r"|(?<!\bto )(?<!\bwith )(?<!\bon )(?<!\bby )\bhow many\b(?! (years|months|days)\b)"
+            r"|\b(what|which) (is|was|are|were|will be) the (total |exact |overall |planned |target )?number of\b"
+            r"|^(the )?(total )?number of\b"
         ),
         _beside(
             r"\d[\d.,]*\s*(万|亿)?\s*(套|个|人|户|所|家|项|座|平方米|公里|亩|条|类|批|名)|\d[\d.,]*\s*(万|亿)(?!元)"
@@ -154,7 +170,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
             r"哪个(部门|单位|机关|窗口)|去哪(里)?(办|申请)|找谁"
             r"|\bwhich (department|office|agency|authority)\b|\bwhere (do|can|should) .* apply\b"
         ),
-        _beside(r"部门|厅|局|委员会|办公室|窗口|机关|服务中心"),
+        _in_sentence(r"部门|厅|(?<![格布结全大当开])局(?![面势限])|委员会|办公室|窗口|机关|服务中心"),  # not 格局, 局面
     ),
     "procedure": (
         re.compile(
@@ -170,6 +186,8 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         ),
         _beside(r"材料|证明|证件|身份证|户口簿|合同"),
     ),
+    # a phone number, an e-mail address, a contact person: stated only by one written out
+    "contact": (_ASKS_CONTACT, lambda text, _near: bool(_CONTACT_GIVEN.search(text))),
 }  # fmt: skip
 
 _ASKS_FIGURE = re.compile(r"多少|(?<![哪好])几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
@@ -286,11 +304,11 @@ def states(detail: str, text: str, near: Sequence[str] = ()) -> bool:
     return DETAILS[detail][1](text, near)
 
 
-def said_near(pattern: re.Pattern[str], text: str, near: Sequence[str] = ()) -> bool:
-    """Does ``pattern`` occur in ``text`` within ``NEAR`` characters of one of ``near``?"""
+def said_near(pattern: re.Pattern[str], text: str, near: Sequence[str] = (), within: int = NEAR) -> bool:
+    """Does ``pattern`` occur in ``text`` within ``within`` characters of one of ``near``?"""
     words = content_words(near)
     for m in pattern.finditer(text):
-        window = text[max(0, m.start() - NEAR) : m.end() + NEAR]
+        window = text[max(0, m.start() - within) : m.end() + within]
         if not words or any(w in window for w in words):
             return True
     return False

@@ -46,6 +46,7 @@ DETAIL_MESSAGES = {
     "score": "文件没有给出具体分值",
     "office": "文件没有写明具体承办部门",
     "figure": "文件没有给出具体数字",
+    "contact": "文件没有给出联系方式",
 }
 NOT_FOUND_MESSAGE = "文件中没有找到直接相关的条款"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 from qa.ingest.normalize import normalize_query
 from qa.search.asks import Asks, read_question
@@ -32,6 +32,12 @@ class Query:
     @property
     def empty(self) -> bool:
         return not self.text
+
+    def without_places(self, names: Collection[str], known_regions: Sequence[str]) -> Query:
+        """The question with ``names`` read as words, not places (老城区: the old town, not
+        洛阳's district), and its regions found again without them."""
+        kept = [p for p in self.places if p.name not in names]
+        return replace(self, places=kept, regions=regions_named(self.text, known_regions, kept))
 
 
 def prepare(

@@ -116,6 +116,7 @@ class Retriever:
         self._sent_start = np.searchsorted(index.sentence_owner, positions, side="left")
         self._sent_end = np.searchsorted(index.sentence_owner, positions, side="right")
         self._query_cache: dict[str, np.ndarray] = {}
+        self._place_words: dict[str, bool] = {}  # county name → used as a word by the documents
         self._cache_lock = threading.Lock()
 
     # -- the pipeline -----------------------------------------------------------------------
@@ -130,14 +131,7 @@ class Retriever:
     ) -> Results:
         """The ``k`` best clauses for ``query`` (normalized here, like the documents), judged."""
         cfg = config or self.config
-        q = prepare(
-            query,
-            self.expander if cfg.expand else None,
-            self._regions,
-            cfg.expansion_weight,
-            cfg.coverage_expansion_weight,
-            cfg.english_sources,
-        )
+        q = self._prepare(query, cfg, expand=cfg.expand)
         if q.empty or not self.index.chunks:
             return _empty(1.0)
         cfg = cfg.for_language(q.english)
@@ -285,6 +279,32 @@ class Retriever:
 
     # -- what the steps read ----------------------------------------------------------------
 
+    def _prepare(self, question: str, cfg: RetrievalConfig, expand: bool = True) -> Query:
+        """Step 1: the question ready for searching, a county name the documents use as a
+        word (``place_word``) not read as a place."""
+        q = prepare(
+            question,
+            self.expander if expand else None,
+            self._regions,
+            cfg.expansion_weight if expand else 0.0,
+            cfg.coverage_expansion_weight if expand else 0.0,
+            cfg.english_sources,
+        )
+        words = [p.name for p in q.places if self.place_word(p)]
+        return q.without_places(words, self._regions) if words else q
+
+    def place_word(self, place: Place) -> bool:
+        """Is this county's name an ordinary word of the documents? It is when a document of
+        another region uses it: 山西's 老城区 is the old town, not 洛阳's district. (Province
+        and city names are not: a document may well name another province.)"""
+        if place.level != "county":
+            return False
+        word = self._place_words.get(place.name)
+        if word is None:
+            word = any(place.name in c.text and self._region_of.get(c.doc_id) != place.province for c in self.index.chunks)
+            self._place_words[place.name] = word  # one name, one answer: no lock needed
+        return word
+
     def _allowed(self, q: Query, filters: Filters | None) -> np.ndarray:
         """Clauses that may answer: of a kind the question allows (page furniture never; a
         sign-off, contact block or title only when asked for), within the filters."""
@@ -367,10 +387,7 @@ class Retriever:
 
     def topic(self, question: str) -> tuple[dict[str, float], str]:
         """The question's topic terms, and the most specific of them that the corpus knows."""
-        cfg = self.config
-        q = prepare(
-            question, self.expander, self._regions, cfg.expansion_weight, cfg.coverage_expansion_weight, cfg.english_sources
-        )
+        q = self._prepare(question, self.config)
         terms = self.topic_terms(q)
         known = [t for t in terms if self.idf(t) > 0]
         key = max(known, key=lambda t: (terms[t], self.idf(t)), default="")
@@ -386,7 +403,7 @@ class Retriever:
 
     def places_compared(self, question: str) -> tuple[list[str], list[Place]]:
         """For a comparison: the covered regions the question names (in order), and the places no document covers."""
-        q = prepare(question, None, self._regions, 0.0, 0.0)
+        q = self._prepare(question, self.config, expand=False)
         regions = [r for r in q.regions if r in self._covered]
         return (regions if len(q.regions) >= 2 else []), uncovered(q.places, self._covered)
 
