@@ -140,15 +140,24 @@ def test_a_quantity_named_in_passing_is_not_asked_for():
     assert read_question("what is the total number of pilot towns?").details == ("count",)
     assert read_question("how many pilot towns are there?").details == ("count",)
     assert read_question("number of affordable homes in hunan").details == ("count",)
+    assert read_question("by how many will the urban population grow?").details == ("count",)
+    assert read_question("on how many sites will the pilot run?").details == ("count",)
+    assert read_question("what's the number of pilot towns?").details == ("count",)
 
 
 def test_a_phone_number_or_contact_is_stated_only_when_written_out():
     assert read_question("what is the phone number of the shandong urbanization office?").details == ("contact",)
     assert read_question("湖南城镇化工作要点的联系电话是多少?").details == ("contact",)
     assert read_question("山东怎么加强与日本韩国的经贸联系?").details == ()  # ties, not a contact
+    assert read_question("城乡之间怎么联系更紧密?").details == ()
+    assert read_question("how will hunan strengthen contact between cities?").details == ()
+    assert read_question("湖南城镇化办公室怎么联系?").details == ("contact",)
+    assert read_question("whom can i contact about the draft?").details == ("contact",)
     assert states("contact", "联系人:晁阳 88950076,,88950081(传真) 邮箱:hnzjt0076@163.com")
     assert states("contact", "请将书面意见发送至 hnzjt0076@163.com")
     assert not states("contact", "各级城镇化工作领导小组办公室将进一步强化统筹协调,2019年完成")
+    assert states("contact", "联系电话:13812345678") and states("contact", "电话 0731-8895 0076")
+    assert not states("contact", "城镇人口达到12345678人")  # a large number is no phone number
 
 
 def test_a_department_is_stated_in_the_sentence_it_is_given_the_work():
@@ -156,6 +165,8 @@ def test_a_department_is_stated_in_the_sentence_it_is_given_the_work():
     assert states("office", clause, ["统筹协调"])  # 厅 is the subject, 统筹协调 far behind it
     assert not states("office", "省住房城乡建设厅负责住房保障。加强统筹协调", ["统筹协调"])  # another sentence
     assert not states("office", "构建大中小城市协调发展的城镇化空间格局", ["城镇化"])  # 格局 is no 局
+    assert not states("office", "对老旧小区实施局部改造", ["老旧小区"])
+    assert not states("office", "应对百年未有之大变局,推进城镇化", ["城镇化"])
 
 
 def test_a_detail_must_be_stated_beside_the_more_specific_words():
@@ -333,3 +344,12 @@ def test_a_county_name_the_documents_use_as_a_word_is_no_place(hashing_engine):
     reasons = r.search("洛阳老城区的落户政策是什么?").reasons
     assert reasons[0].code == "place_not_covered" and "洛阳" in reasons[0].message  # the city still counts
     assert "place_not_covered" in [x.code for x in r.search("番禺区的落户政策是什么?").reasons]
+
+
+def test_a_county_named_as_a_place_is_told_from_the_same_word():
+    from qa.search.retrieve import _names_place
+
+    text = "支持河南省洛阳市老城区开展试点。在老城区结合棚户区改造推进"
+    assert _names_place(text, text.index("老城区"), "河南")  # after 洛阳市
+    assert not _names_place(text, text.rindex("老城区"), "河南")  # the old town
+    assert _names_place("河南洛阳老城区", 4, "河南")  # near its province's name

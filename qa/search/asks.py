@@ -24,10 +24,18 @@ _ASKS_SIGNOFF = re.compile(
     r"|\b(when|what date|which day) was\b.*\b(issued|published|released|signed)\b|\bissued by\b|\bwho issued\b"
     r"|\bdate of (issue|issuance|publication)\b"
 )
+# a contact asked for: "怎么联系" only as the question's end or with whom ("城乡之间怎么联系更紧密"
+# asks no phone number), "contact" only as a noun or with a person ("contact between cities" none)
 _ASKS_CONTACT = re.compile(
-    r"联系人|联系电话|联系方式|(怎么|如何|找谁)联系|联系谁|电话|传真|邮箱|\be-?mail\b|\bcontact\b|\bphone\b|\bfax\b"
+    r"联系人|联络人|联系电话|联系方式|(怎么|如何|找谁)联系(?=$|[?。,]|谁|他们|对方|哪|办公室|单位|部门)|联系谁|电话|传真|邮箱"
+    r"|\be-?mail\b|\bphone\b|\bfax\b|\bcontact (person|people|details|information|number|email|phone)\b"
+    r"|\bwhom?\b.{0,20}\bcontact\b|\bcontact\b.{0,12}\?$"
 )
-_CONTACT_GIVEN = re.compile(r"(?<!\d)(\d{3,4}-)?\d{7,8}(?!\d)|[\w.-]+@[\w-]+\.[\w.]+|(联系人|联络人)\s*[::]")
+# written out: a labelled contact person or number, an e-mail address, a mobile or area-coded number
+_CONTACT_GIVEN = re.compile(
+    r"(联系人|联络人)\s*[::]|(电话|传真|热线)\s*[::]?\s*[\d(]|\d{7,8}\s*[((](传真|电话)"
+    r"|[\w.-]+@[\w-]+\.[\w.]+|(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)(0\d{2,3}|400)-?\s?\d{3,4}\s?\d{4}(?!\d)"
+)
 # the document as a whole: what it is based on, why it was made, its number, its years, its
 # deadline for comments. Its opening (preamble) says these; otherwise an opening only
 # restates the document's subject in general words and is no answer to a clause question.
@@ -104,9 +112,12 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         re.compile(
             r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<![哪好])几(个|项|座|所|家|条|类|批)"
             # "how many years" asks a duration; "linked to how many migrants", "tie … to the number
-            # of migrants", "increase the number of" name a quantity without asking for it
-            r"|(?<!\bto )(?<!\bwith )(?<!\bon )(?<!\bby )\bhow many\b(?! (years|months|days)\b)"
+            # of migrants", "increase the number of" name a quantity without asking for it ("by how
+            # many will it grow" still asks)
+            r"|(?<!linked to )(?<!tied to )(?<!related to )(?<!according to )(?<!depends on )(?<!based on )"
+            r"\bhow many\b(?! (years|months|days)\b)"
             r"|\b(what|which) (is|was|are|were|will be) the (total |exact |overall |planned |target )?number of\b"
+            r"|\bwhat's the (total )?number of\b"
             r"|^(the )?(total )?number of\b"
         ),
         _beside(
@@ -170,7 +181,8 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
             r"哪个(部门|单位|机关|窗口)|去哪(里)?(办|申请)|找谁"
             r"|\bwhich (department|office|agency|authority)\b|\bwhere (do|can|should) .* apply\b"
         ),
-        _in_sentence(r"部门|厅|(?<![格布结全大当开])局(?![面势限])|委员会|办公室|窗口|机关|服务中心"),  # not 格局, 局面
+        # 局 as a bureau, not 格局, 变局, 局面, 局部
+        _in_sentence(r"部门|厅|(?<![格布结全大当开变困僵破新终])局(?![面势限部])|委员会|办公室|窗口|机关|服务中心"),
     ),
     "procedure": (
         re.compile(

@@ -18,6 +18,7 @@ Every weight and threshold comes from :class:`qa.search.config.RetrievalConfig`.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from typing import NamedTuple
 
@@ -83,6 +84,13 @@ def _empty(unknown: float, reasons: tuple[Reason, ...] = (), terms: tuple[str, .
     empty = np.zeros(0, dtype=np.float32)
     signals = Signals(0.0, 0.0, unknown, 0.0, 0.0, 0.0, 0.0)
     return Results(empty.astype(np.int64), empty, empty, empty, decide(False, False, 0.0, signals, reasons), terms)
+
+
+def _names_place(text: str, at: int, province: str) -> bool:
+    """Does the county name at ``at`` in ``text`` stand as the place: after the name of a
+    province, city or prefecture (…省, …市, …州, …盟) or near its province's name?"""
+    before = text[max(0, at - 12) : at]
+    return bool(before) and (before[-1] in "省市州盟" or province in before)
 
 
 class Retriever:
@@ -294,16 +302,34 @@ class Retriever:
         return q.without_places(words, self._regions) if words else q
 
     def place_word(self, place: Place) -> bool:
-        """Is this county's name an ordinary word of the documents? It is when a document of
-        another region uses it: 山西's 老城区 is the old town, not 洛阳's district. (Province
-        and city names are not: a document may well name another province.)"""
-        if place.level != "county":
+        """Is this county's name an ordinary word of the documents? It is when a provincial
+        document of another region uses it other than as the place: 山西's "在老城区结合棚户区
+        改造" is the old town, not 洛阳's district, while "河南省洛阳市老城区" names the district.
+        National documents, which may list counties anywhere, do not count; nor do county-level
+        cities (义乌市), provinces and cities, which a document may well name elsewhere."""
+        if place.level != "county" or place.name.endswith("市"):
             return False
         word = self._place_words.get(place.name)
         if word is None:
-            word = any(place.name in c.text and self._region_of.get(c.doc_id) != place.province for c in self.index.chunks)
+            word = any(
+                not _names_place(text, m.start(), place.province)
+                for region, text in self._region_texts.items()
+                if region != place.province
+                for m in re.finditer(re.escape(place.name), text)
+            )
             self._place_words[place.name] = word  # one name, one answer: no lock needed
         return word
+
+    @functools.cached_property
+    def _region_texts(self) -> dict[str, str]:
+        """The clauses of each region's documents, national ones aside, as one text per region:
+        built when a question first names a county, not when the index is opened."""
+        texts: dict[str, list[str]] = {}
+        for c in self.index.chunks:
+            region = self._region_of.get(c.doc_id, "")
+            if region and region != NATIONAL:
+                texts.setdefault(region, []).append(c.text)
+        return {r: "\n".join(t) for r, t in texts.items()}
 
     def _allowed(self, q: Query, filters: Filters | None) -> np.ndarray:
         """Clauses that may answer: of a kind the question allows (page furniture never; a
