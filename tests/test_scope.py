@@ -166,6 +166,11 @@ def test_a_department_is_stated_in_the_sentence_it_is_given_the_work():
     assert not states("office", "省住房城乡建设厅负责住房保障。加强统筹协调", ["统筹协调"])  # another sentence
     assert not states("office", "构建大中小城市协调发展的城镇化空间格局", ["城镇化"])  # 格局 is no 局
     assert not states("office", "对老旧小区实施局部改造", ["老旧小区"])
+    # any of the question's words anchors a department: an English question's rarer words are
+    # often stray renderings ("work" → 劳动)
+    words, anchors = ["协调", "劳动"], ["劳动"]
+    assert detail_reasons(["office"], [clause], words, anchors=anchors) == []
+    assert detail_reasons(["count"], ["统筹协调5个项目"], words, anchors=anchors)  # other details: anchors
     assert not states("office", "应对百年未有之大变局,推进城镇化", ["城镇化"])
 
 
@@ -353,3 +358,20 @@ def test_a_county_named_as_a_place_is_told_from_the_same_word():
     assert _names_place(text, text.index("老城区"), "河南")  # after 洛阳市
     assert not _names_place(text, text.rindex("老城区"), "河南")  # the old town
     assert _names_place("河南洛阳老城区", 4, "河南")  # near its province's name
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("湖南城镇化工作要点的联系电话是多少?", True),  # the document's own contact
+        ("Who is the contact person for sending comments on the Hunan draft?", True),  # nothing beyond the contact
+        ("Who is the contact person for the Hunan draft, and what is the phone number?", True),  # number → 数字
+        ("湖南户籍改革的联系人是谁?", False),  # the letter's contact is not one for 户籍改革
+        ("Who is the contact person for Hunan's housing provident fund?", False),
+    ],
+)
+def test_a_contact_block_answers_only_for_its_own_document(hashing_engine, question, answered):
+    res = hashing_engine.retriever.search(question)
+    assert hashing_engine.index.chunks[int(res.ids[0])].kind == "contact"  # shown first, as asked
+    assert res.confident == answered
+

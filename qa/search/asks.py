@@ -31,6 +31,8 @@ _ASKS_CONTACT = re.compile(
     r"|\be-?mail\b|\bphone\b|\bfax\b|\bcontact (person|people|details|information|number|email|phone)\b"
     r"|\bwhom?\b.{0,20}\bcontact\b|\bcontact\b.{0,12}\?$"
 )
+# the words of a contact asked for, which name no topic of the document ("联系电话" of what?)
+CONTACT_WORDS = re.compile(r"^(联系|联络|电话|传真|邮箱|邮件|号码|数字|方式|谁|找)")  # 数字: "the phone number"
 # written out: a labelled contact person or number, an e-mail address, a mobile or area-coded number
 _CONTACT_GIVEN = re.compile(
     r"(联系人|联络人)\s*[::]|(电话|传真|热线)\s*[::]?\s*[\d(]|\d{7,8}\s*[((](传真|电话)"

@@ -24,9 +24,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from qa.ingest.kinds import BODY
+from qa.ingest.kinds import BODY, CONTACT
 from qa.models import Encoder
-from qa.search.asks import NOT_TOPIC_WORDS, asked_part_first, content_words
+from qa.search.asks import CONTACT_WORDS, NOT_TOPIC_WORDS, asked_part_first, content_words
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
 from qa.search.dictionary import EnglishDictionary, terminology
@@ -52,6 +52,7 @@ from qa.search.scope import (
 from qa.search.tokens import cached_tokens, tokenize
 
 CANDIDATE_CACHE = 200_000
+CONTACT_TOPIC_SHARE = 0.3  # of the question's topic words, beyond the contact, the document's own
 QUERY_CACHE = 1024
 
 
@@ -187,6 +188,9 @@ class Retriever:
             min_dense=cfg.no_match_dense,
             min_coverage=cfg.no_match_coverage,
         )
+        first = int(cands.positions[order[0]])
+        if moved and self._kind_of[first] == CONTACT:
+            topical = self._contact_answers(topic, first)
         named = [pl.province for pl in q.places if pl.province in self._covered and pl.province != NATIONAL]
         scope_docs = self._docs_in(named)
         # a figure of another province's document does not answer a question about this one
@@ -216,6 +220,26 @@ class Retriever:
             ),
         ]
         return decide(True, topical, p, s, reasons)
+
+    def _contact_answers(self, topic: dict[str, float], contact: int) -> bool:
+        """Does a document's contact block answer the question? Its person and number are for
+        the document as a whole, so the question's topic words beyond the contact itself must
+        be the document's — its title, or the opening before the contact block ("请于…前将书面
+        意见反馈"): "湖南城镇化工作要点的联系电话" yes, "湖南公积金的联系人" no, whatever the
+        clause that ranked before the contact block speaks of. A question that names nothing
+        beyond the contact ("the contact person for the Hunan draft") asks for it. A share of
+        CONTACT_TOPIC_SHARE suffices: an English question's words come with renderings that are
+        not all the document's ("work" → 工作, 劳动)."""
+        rest = {t: w for t, w in topic.items() if t in content_words([t]) and not CONTACT_WORDS.search(t)}
+        if not rest:
+            return True
+        have = set(self.candidate(contact).heading_tokens)
+        doc = self._doc_of[contact]
+        p = contact - 1
+        while p >= 0 and self._doc_of[p] == doc and self._kind_of[p] != BODY:  # its opening, above it
+            have |= self.candidate(p).tokens
+            p -= 1
+        return coverage_of(rest, frozenset(have), self.idf) >= CONTACT_TOPIC_SHARE
 
     def _edition_reasons(self, q: Query) -> list[Reason]:
         """Yearly plans asked for by year, in the regions named (the nation too: a national

@@ -129,8 +129,13 @@ def detail_reasons(
     # "建成" is what is asked, not what of
     work = [w for w in content_words(words) if not FINISHED.search(w)][:1]
     dated = "finish_year" in details and any(y and said_near(FINISHED, t, work) for t, y in zip(shown, yearly, strict=False))
+    # a department is named in the sentence that gives it the work, any of the question's words
+    # being that work: the rarer words of an English question are often stray renderings
+    # ("work" → 劳动), and the sentence is narrow enough
+    whole = [() if i < len(parts) and parts[i] else words for i in range(len(shown))]
     return [
         Reason("detail_not_stated", DETAIL_MESSAGES[d])
         for d in details
-        if not (d == "finish_year" and dated) and not any(states(d, t, w) for t, w in zip(shown, near, strict=True))
+        if not (d == "finish_year" and dated)
+        and not any(states(d, t, w) for t, w in zip(shown, whole if d == "office" else near, strict=True))
     ]
