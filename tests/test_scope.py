@@ -172,6 +172,16 @@ def test_a_department_is_stated_in_the_sentence_it_is_given_the_work():
     assert detail_reasons(["office"], [clause], words, anchors=anchors) == []
     assert detail_reasons(["count"], ["统筹协调5个项目"], words, anchors=anchors)  # other details: anchors
     assert not states("office", "应对百年未有之大变局,推进城镇化", ["城镇化"])
+    # the question's own 部门 is no work given to a department ("推动部门数据共享")
+    assert detail_reasons(["office"], ["推动部门数据共享"], ["居住证", "互认", "部门"])
+
+
+def test_contact_words_are_the_contact_alone():
+    from qa.search.asks import CONTACT_WORDS, CONTACT_WORDS_EN
+
+    assert all(CONTACT_WORDS.search(w) for w in ("联系电话", "联系人", "电子邮箱", "谁"))
+    assert not any(CONTACT_WORDS.search(w) for w in ("数字", "数字政府", "找工作", "人口"))
+    assert CONTACT_WORDS_EN.search("数字") and not CONTACT_WORDS_EN.search("数字经济")
 
 
 def test_a_detail_must_be_stated_beside_the_more_specific_words():
@@ -368,6 +378,10 @@ def test_a_county_named_as_a_place_is_told_from_the_same_word():
         ("Who is the contact person for the Hunan draft, and what is the phone number?", True),  # number → 数字
         ("湖南户籍改革的联系人是谁?", False),  # the letter's contact is not one for 户籍改革
         ("Who is the contact person for Hunan's housing provident fund?", False),
+        ("湖南省政府的联系电话是多少?", False),  # 省政府 of the letter's opening is not its subject
+        ("湖南数字政府的联系电话是多少?", False),  # 数字 is the phone's only in English
+        ("湖南新型城镇化工作要点里高考加分政策的联系人是谁?", False),  # 高考: no clause treats it
+        ("What email address should feedback on the Hunan draft be sent to?", True),  # the draft's opening
     ],
 )
 def test_a_contact_block_answers_only_for_its_own_document(hashing_engine, question, answered):

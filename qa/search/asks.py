@@ -31,8 +31,15 @@ _ASKS_CONTACT = re.compile(
     r"|\be-?mail\b|\bphone\b|\bfax\b|\bcontact (person|people|details|information|number|email|phone)\b"
     r"|\bwhom?\b.{0,20}\bcontact\b|\bcontact\b.{0,12}\?$"
 )
-# the words of a contact asked for, which name no topic of the document ("联系电话" of what?)
-CONTACT_WORDS = re.compile(r"^(联系|联络|电话|传真|邮箱|邮件|号码|数字|方式|谁|找)")  # 数字: "the phone number"
+# the words of a contact asked for, made of nothing else, which name no topic of the document
+# ("联系电话" of what?); 数字政府, 找工作 do name one
+_CONTACT_PART = r"联系|联络|电话|传真|邮箱|邮件|电子|号码|方式|手机|地址|谁|人"
+CONTACT_WORDS = re.compile(rf"^({_CONTACT_PART})+$")
+CONTACT_WORDS_EN = re.compile(rf"^({_CONTACT_PART}|数字)+$")  # English: "the phone number" is rendered 数字
+# the document itself named as one that asks for comments, whose contact block is for them
+OF_DRAFT = re.compile(r"征求意见|意见稿|反馈|\bdrafts?\b|\bfeedback\b|\bcomments?\b")
+# a department named: the word of the question that asks for one is not the work it is given
+OFFICE_WORDS = re.compile(r"部门|单位|厅|局|委员会|办公室|窗口|机关|服务中心")
 # written out: a labelled contact person or number, an e-mail address, a mobile or area-coded number
 _CONTACT_GIVEN = re.compile(
     r"(联系人|联络人)\s*[::]|(电话|传真|热线)\s*[::]?\s*[\d(]|\d{7,8}\s*[((](传真|电话)"

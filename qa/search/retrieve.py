@@ -26,7 +26,7 @@ import numpy as np
 
 from qa.ingest.kinds import BODY, CONTACT
 from qa.models import Encoder
-from qa.search.asks import CONTACT_WORDS, NOT_TOPIC_WORDS, asked_part_first, content_words
+from qa.search.asks import CONTACT_WORDS, CONTACT_WORDS_EN, NOT_TOPIC_WORDS, OF_DRAFT, asked_part_first, content_words
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
 from qa.search.dictionary import EnglishDictionary, terminology
@@ -190,7 +190,7 @@ class Retriever:
         )
         first = int(cands.positions[order[0]])
         if moved and self._kind_of[first] == CONTACT:
-            topical = self._contact_answers(topic, first)
+            topical = self._contact_answers(q, topic, first, judged=topical)
         named = [pl.province for pl in q.places if pl.province in self._covered and pl.province != NATIONAL]
         scope_docs = self._docs_in(named)
         # a figure of another province's document does not answer a question about this one
@@ -221,25 +221,30 @@ class Retriever:
         ]
         return decide(True, topical, p, s, reasons)
 
-    def _contact_answers(self, topic: dict[str, float], contact: int) -> bool:
+    def _contact_answers(self, q: Query, topic: dict[str, float], contact: int, judged: bool) -> bool:
         """Does a document's contact block answer the question? Its person and number are for
         the document as a whole, so the question's topic words beyond the contact itself must
-        be the document's — its title, or the opening before the contact block ("请于…前将书面
-        意见反馈"): "湖南城镇化工作要点的联系电话" yes, "湖南公积金的联系人" no, whatever the
-        clause that ranked before the contact block speaks of. A question that names nothing
-        beyond the contact ("the contact person for the Hunan draft") asks for it. A share of
-        CONTACT_TOPIC_SHARE suffices: an English question's words come with renderings that are
-        not all the document's ("work" → 工作, 劳动)."""
-        rest = {t: w for t, w in topic.items() if t in content_words([t]) and not CONTACT_WORDS.search(t)}
+        be the document's, named in its title or headings ("湖南城镇化工作要点的联系电话" yes,
+        "湖南公积金的联系人", "湖南省政府的联系电话" no), whatever the clause that ranked before
+        the contact block speaks of. A question that names the document as a draft for comments
+        may name words of its opening too ("书面意见反馈"). A share of CONTACT_TOPIC_SHARE
+        suffices: an English question's words come with renderings that are not all the
+        document's ("work" → 工作, 劳动); but a word no clause uses (高考) names something the
+        document does not treat. A question naming nothing beyond the contact is judged by the
+        clause that ranked before the block ("湖南的联系电话"), unless it names the draft."""
+        contact_words = CONTACT_WORDS_EN if q.english else CONTACT_WORDS
+        rest = {t: w for t, w in topic.items() if t in content_words([t]) and not contact_words.search(t)}
+        draft = bool(q.asks.about_document or OF_DRAFT.search(q.text.lower()))
         if not rest:
-            return True
+            return judged or draft
+        if any(not self.idf(t) for t in rest):
+            return False
         have = set(self.candidate(contact).heading_tokens)
-        doc = self._doc_of[contact]
-        p = contact - 1
-        while p >= 0 and self._doc_of[p] == doc and self._kind_of[p] != BODY:  # its opening, above it
+        doc, p = self._doc_of[contact], contact - 1
+        while draft and p >= 0 and self._doc_of[p] == doc and self._kind_of[p] != BODY:  # its opening, above it
             have |= self.candidate(p).tokens
             p -= 1
-        return coverage_of(rest, frozenset(have), self.idf) >= CONTACT_TOPIC_SHARE
+        return self._share_found(rest, frozenset(have)) >= CONTACT_TOPIC_SHARE
 
     def _edition_reasons(self, q: Query) -> list[Reason]:
         """Yearly plans asked for by year, in the regions named (the nation too: a national
@@ -269,6 +274,10 @@ class Retriever:
         if not terms:
             return 1.0
         have = frozenset().union(*(self.candidate(int(p)).tokens | self.candidate(int(p)).heading_tokens for p in positions))
+        return self._share_found(terms, have)
+
+    def _share_found(self, terms: dict[str, float], have: frozenset[str]) -> float:
+        """IDF-weighted share of ``terms`` in ``have``, a word no clause uses weighing as the rarest."""
         rarest = float(np.log(1 + (self.lexical.n + 0.5) / 0.5))  # the idf of a word in no clause
         return weighted_share(terms, have, lambda t: self.idf(t) or rarest)
 

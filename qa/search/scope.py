@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from qa.search.asks import FINISHED, content_words, said_near, states
+from qa.search.asks import FINISHED, OFFICE_WORDS, content_words, said_near, states
 from qa.search.filters import Filters
 from qa.search.gazetteer import NATIONAL, Place
 from qa.search.judge import DETAIL_MESSAGES, Reason
@@ -131,8 +131,9 @@ def detail_reasons(
     dated = "finish_year" in details and any(y and said_near(FINISHED, t, work) for t, y in zip(shown, yearly, strict=False))
     # a department is named in the sentence that gives it the work, any of the question's words
     # being that work: the rarer words of an English question are often stray renderings
-    # ("work" → 劳动), and the sentence is narrow enough
-    whole = [() if i < len(parts) and parts[i] else words for i in range(len(shown))]
+    # ("work" → 劳动), and the sentence is narrow enough; but not by the question's own 部门
+    work_words = [w for w in words if not OFFICE_WORDS.search(w)]
+    whole = [() if i < len(parts) and parts[i] else work_words for i in range(len(shown))]
     return [
         Reason("detail_not_stated", DETAIL_MESSAGES[d])
         for d in details
