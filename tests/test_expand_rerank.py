@@ -62,6 +62,20 @@ def test_features_measure_coverage_numbers_and_region():
     assert list(edition) == [0.0, 0.0]  # the question names no year
 
 
+def test_the_titles_words_count_for_every_clause_of_its_document_alike():
+    # "山西2025—2029年实施方案的城镇化率目标是多少?": the opening that restates the plan's name
+    # ("印发了《实施方案》") is no nearer the question than the clause that states the target
+    title = frozenset({"实施方案", "山西"})
+    cands = [
+        Candidate(frozenset({"实施方案"}), title, "山西省人民政府印发了《实施方案》", "山西", "body", title_tokens=title),
+        Candidate(frozenset({"城镇化率"}), title, "常住人口城镇化率接近70%", "山西", "body", title_tokens=title),
+        Candidate(frozenset({"实施方案"}), frozenset(), "制定本地实施方案", "全国"),  # another document's own word
+    ]
+    terms = {"实施方案": 1.0, "城镇化率": 1.0}
+    f = features("", terms, [], np.array([0.5, 0.5, 0.5]), cands, lambda t: 1.0)
+    assert list(f[:, FEATURES.index("coverage")]) == [0.5, 1.0, 0.5]
+
+
 def test_a_preamble_answers_only_questions_about_the_document_and_a_named_year_picks_the_edition():
     idf = {"意见": 1.0}.get
     cands = [

@@ -4,8 +4,10 @@ Features of a clause for a question (each in [0, 1]):
 
 - ``fused``: the first-stage hybrid score, min-max normalized over the candidates;
 - ``coverage``: IDF-weighted share of the question's words (and, at half weight, its
-  expansion terms) found in the clause, its document's title taken out of it
-  (``without_title``);
+  expansion terms) found in the clause or its document's title. The title's words count
+  for every clause of the document alike: a clause restating the title ("…印发了《…实施方案》",
+  "依据本行动计划") is no nearer the question for it, so the title is taken out of the
+  clause's own words (``without_title``) and its words are given to all;
 - ``section``: the same share over the clause's section headings and document title;
 - ``number``: the question's numbers found in the clause (its document's own years aside:
   they name the edition), or, for a question that asks for an amount or a date (多少, 几,
@@ -51,6 +53,7 @@ class Candidate:
     region: str
     kind: str = "body"  # qa.ingest.kinds
     editions: frozenset[int] = frozenset()  # its document's own years (``scope.years_of`` of year and title)
+    title_tokens: frozenset[str] = frozenset()  # the words of its document's title
 
 
 _QUOTED = re.compile(r"《([^》]+)》")
@@ -119,7 +122,7 @@ def features(
         rows.append(
             (
                 (f - lo) / (hi - lo) if hi > lo else 0.0,
-                share_of(weight, c.tokens),
+                share_of(weight, c.tokens | c.title_tokens),
                 share_of(weight, c.heading_tokens),
                 number,
                 1.0 if regions and c.region in regions else 0.0,

@@ -413,6 +413,7 @@ class Retriever:
                 self._region_of.get(c.doc_id, ""),
                 c.kind,
                 self._editions.get(c.doc_id, frozenset()),
+                frozenset(tokenize(title)),
             )
             with self._cache_lock:
                 if len(self._candidates) >= CANDIDATE_CACHE:
