@@ -198,4 +198,6 @@ def test_reranker_sees_a_preamble_without_its_document_title(hashing_engine):
     assert "五年行动计划" in chunks[opening].text
     assert "行动计划" not in r.candidate(opening).tokens and "印发" in r.candidate(opening).tokens  # the letter stays
     assert "行动计划" in r.candidate(opening).heading_tokens and "行动计划" in r.candidate(goals).heading_tokens
+    # the title's words are every clause's alike for ``coverage``
+    assert "行动计划" in r.candidate(goals).title_tokens and r.candidate(goals).title_tokens == r.candidate(opening).title_tokens
     assert r.candidate(opening).kind == "preamble" and r.candidate(goals).kind == "body"

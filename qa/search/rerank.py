@@ -65,7 +65,8 @@ def without_title(text: str, title: str) -> str:
     A document's opening restates its title, and a scraped page adds it again to the
     breadcrumb: by those words alone the opening then matches every question about the
     document ("山西到2029年…目标是多少?" found the page header first). The title is
-    credited to every clause of the document through ``section`` instead."""
+    credited to every clause of the document alike instead: through ``section``, and its
+    words through ``coverage`` (``Candidate.title_tokens``)."""
     names = [title, *_QUOTED.findall(title)]
     for name in sorted({n for n in names if len(n) >= 6}, key=lambda n: (-len(n), n)):  # longest first, fixed order
         text = text.replace(f"《{name}》", "").replace(name, "")
