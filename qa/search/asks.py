@@ -38,8 +38,10 @@ CONTACT_WORDS = re.compile(rf"^({_CONTACT_PART})+$")
 CONTACT_WORDS_EN = re.compile(rf"^({_CONTACT_PART}|数字)+$")  # English: "the phone number" is rendered 数字
 # the document itself named as one that asks for comments, whose contact block is for them
 OF_DRAFT = re.compile(r"征求意见|意见稿|反馈|\bdrafts?\b|\bfeedback\b|\bcomments?\b")
-# a department named: the word of the question that asks for one is not the work it is given
-OFFICE_WORDS = re.compile(r"部门|单位|厅|局|委员会|办公室|窗口|机关|服务中心")
+# a department named: the word of the question that asks for one is not the work it is given.
+# A clause names one without 单位 (any organisation) and with 局 only as a bureau ("office" below)
+_OFFICE_REST = r"委员会|办公室|窗口|机关|服务中心"
+OFFICE_WORDS = re.compile(rf"部门|单位|厅|局|{_OFFICE_REST}")
 # written out: a labelled contact person or number, an e-mail address, a mobile or area-coded number
 _CONTACT_GIVEN = re.compile(
     r"(联系人|联络人)\s*[::]|(电话|传真|热线)\s*[::]?\s*[\d(]|\d{7,8}\s*[((](传真|电话)"
@@ -191,7 +193,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
             r"|\bwhich (department|office|agency|authority)\b|\bwhere (do|can|should) .* apply\b"
         ),
         # 局 as a bureau, not 格局, 变局, 局面, 局部
-        _in_sentence(r"部门|厅|(?<![格布结全大当开变困僵破新终])局(?![面势限部])|委员会|办公室|窗口|机关|服务中心"),
+        _in_sentence(rf"部门|厅|(?<![格布结全大当开变困僵破新终])局(?![面势限部])|{_OFFICE_REST}"),
     ),
     "procedure": (
         re.compile(
