@@ -6,7 +6,8 @@ import pytest
 
 from qa.ingest.kinds import SIGNOFF
 from qa.search.asks import editions_in, read_question, states
-from qa.search.dictionary import EnglishDictionary, build, terminology
+from qa.search.dictionary import EnglishDictionary, american, build, terminology
+from qa.search.expand import Expander
 from qa.search.gazetteer import NATIONAL, Place, places_in, table
 from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
 from qa.search.scope import (
@@ -273,6 +274,30 @@ def test_the_english_dictionary_keeps_only_corpus_words_and_reads_plain_forms():
     assert "about" not in dict(d.lookup("What about urbanization?"))  # a weak word says nothing
 
 
+def test_a_cedict_definition_that_lists_parts_after_a_colon_translates_only_what_it_names():
+    table_ = build({"四大", "节水", "劳动力"}, lambda w: 1)
+    assert table_["four elements"] == ("四大",) and table_["save water"] == ("节水",)
+    assert "water" not in table_ and "earth" not in table_  # 四大 "the four elements: earth, water, fire, and wind"
+
+
+def test_british_spellings_find_what_american_ones_do():
+    assert american("Provincial Sub-centres and LABOUR") == "provincial sub-centers and labor"
+    d = EnglishDictionary(
+        {"labor": ("劳动",)}, terminology(lambda w: True, lambda w: 1, "副中心\tsub-centre\n劳动力\tlabour force\n")
+    )
+    assert (
+        dict(d.lookup("sub-centres and labour"))
+        == dict(d.lookup("sub-centers and labor"))
+        == {
+            "sub-centers": ("副中心",),
+            "labor": ("劳动",),
+        }
+    )
+    assert dict(d.lookup("the labour force")) == {"labor force": ("劳动力",)}
+    glossary = Expander({}, {american("provincial sub-centers"): ("省域副中心城市",)})
+    assert glossary.expand("What about provincial sub-centres?").terms == ("省域副中心城市",)
+
+
 def test_the_english_dictionary_reads_an_unknown_hyphenated_word_as_its_parts():
     d = EnglishDictionary({"sponge": ("海绵",), "city": ("城市",), "high-speed": ("高速",), "dual-use": ("两用",)})
     assert dict(d.lookup("Where is sponge-city construction pushed?")) == {"sponge": ("海绵",), "city": ("城市",)}
@@ -388,4 +413,3 @@ def test_a_contact_block_answers_only_for_its_own_document(hashing_engine, quest
     res = hashing_engine.retriever.search(question)
     assert hashing_engine.index.chunks[int(res.ids[0])].kind == "contact"  # shown first, as asked
     assert res.confident == answered
-

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
 from qa.search.tokens import tokenize
 
 FILE = "english.tsv"
@@ -34,6 +36,7 @@ MAX_TERMS_PER_GLOSS = 3
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEAD = re.compile(r"^(to|a|an|the|one's|sb's|sth)\s+")
 _WORD = re.compile(r"[a-z][a-z'-]*")
+_LETTERS = re.compile(r"[a-z]+")
 # typographic apostrophes and hyphens (a phone's keyboard) read as the ASCII ones
 _ASCII = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
 # a gloss made only of these says nothing of a policy topic
@@ -41,12 +44,19 @@ _WEAK = frozenset(
     "a an the of to in on for and or is are be by with from at as it this that these those all any some more most "
     "new old big small good bad very much many other such can will would should may must do does did make made "
     "get got have has had one two first last way thing things kind part sb sth etc also see used abbr variant "
-    "about what how does which when where who why there their them they its say says said tell please".split()
+    "about what how does which when where who why there their them they its say says said tell please namely".split()
 )
 # entries that name a place or a person: their glosses are names, not policy words
 _NAME_ENTRY = re.compile(
     r"\b(county|prefecture|district|province|township|town in|village in|city in|surname|mountain in|river in)\b"
 )
+
+
+def american(text: str) -> str:
+    """Lower-case ``text`` with British spellings made American ("sub-centre" → sub-center,
+    "labour" → labor; breame's table). Questions, the glossary, the terminology and
+    CC-CEDICT's glosses are all read through it, so either spelling finds the same words."""
+    return _LETTERS.sub(lambda m: BRITISH_ENGLISH_SPELLINGS.get(m.group(0), m.group(0)), text.lower())
 
 
 def _glosses(definition: str) -> Iterable[str]:
@@ -55,7 +65,10 @@ def _glosses(definition: str) -> Iterable[str]:
         return
     if _NAME_ENTRY.search(definition.lower()):
         return
-    for part in _PAREN.sub(" ", definition).lower().split(","):
+    # "the four elements: earth, water, fire, and wind": what follows a colon lists the
+    # parts of the thing named before it, and none of them translates the headword (四大)
+    definition = definition.partition(":")[0]
+    for part in american(_PAREN.sub(" ", definition)).split(","):
         g = _LEAD.sub("", " ".join(part.split()))
         words = _WORD.findall(g)
         if words and len(words) <= MAX_GLOSS_WORDS and not all(w in _WEAK for w in words):
@@ -127,7 +140,7 @@ def _keys(rendering: str) -> list[str]:
     most ``MAX_GLOSS_WORDS`` words; none with digits, which questions are not read by."""
     if re.search(r"\d", rendering):
         return []
-    words = [w.strip("'-") for w in _WORD.findall(rendering.lower())]
+    words = [w.strip("'-") for w in _WORD.findall(american(rendering))]
     words = [w for w in words if w]
     split = [p for w in words for p in w.split("-") if p]
     keys = ([words[0]] if len(words) == 1 else []) + [" ".join(split)]
@@ -156,7 +169,7 @@ class EnglishDictionary:
         a word already inside a longer matched phrase is not looked up again. ``general``:
         use CC-CEDICT; ``terms``: use the policy terminology."""
         table = self._source(general, terms)
-        words = self._words(question.lower().translate(_ASCII), table)
+        words = self._words(american(question.translate(_ASCII)), table)
         taken = [False] * len(words)
         found: list[tuple[str, tuple[str, ...]]] = []
         for n in range(min(MAX_GLOSS_WORDS, len(words)), 0, -1):

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from qa.search.dictionary import EnglishDictionary
+from qa.search.dictionary import EnglishDictionary, american
 from qa.search.tokens import cached_tokens
 from qa.text import is_english
 
@@ -44,7 +44,7 @@ def _load(name: str) -> dict[str, tuple[str, ...]]:
         if not line.strip() or line.startswith("#"):
             continue
         key, _, terms = line.partition("\t")
-        table[key.strip().lower()] = tuple(terms.split())
+        table[american(key.strip())] = tuple(terms.split())  # the glossary's English as questions are read
     return table
 
 
@@ -78,9 +78,9 @@ class Expander:
         terms: list[str] = []
         matched: list[str] = []
         english = is_english(query)
-        rest = query.lower()
+        rest = american(query)
         if english and glossary and self._en is not None:
-            for m in self._en.finditer(query.lower()):
+            for m in self._en.finditer(rest):
                 terms.extend(self.glossary[m.group(1)])
                 matched.append(m.group(1))
             rest = self._en.sub(" | ", rest)  # a phrase the glossary took is not looked up again

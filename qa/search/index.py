@@ -45,7 +45,7 @@ from qa.search.integrity import FileSum, problems
 from qa.search.lexical import LexicalIndex
 from qa.search.stores import Store, StoreSpec, open_store
 
-SCHEMA_VERSION = 7  # 4: english.tsv; 5: checksums of the files; 6: sentence_owner.npy; 7: validity facts
+SCHEMA_VERSION = 8  # 4: english.tsv; 5: checksums of the files; 6: sentence_owner.npy; 7: validity facts; 8: american glosses
 CURRENT = "index"
 
 
