@@ -6,10 +6,10 @@ import pytest
 
 from qa.ingest.kinds import SIGNOFF
 from qa.search.asks import editions_in, read_question, states
-from qa.search.dictionary import EnglishDictionary, american, build, terminology
+from qa.search.dictionary import EnglishDictionary, _glosses, american, build, terminology
 from qa.search.expand import Expander
 from qa.search.gazetteer import NATIONAL, Place, places_in, table
-from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide
+from qa.search.judge import ANSWERED, NOT_FOUND, PARTIAL, Calibration, Reason, Signals, decide, unknown_share
 from qa.search.scope import (
     detail_reasons,
     document_reasons,
@@ -275,27 +275,35 @@ def test_the_english_dictionary_keeps_only_corpus_words_and_reads_plain_forms():
 
 
 def test_a_cedict_definition_that_lists_parts_after_a_colon_translates_only_what_it_names():
-    table_ = build({"四大", "节水", "劳动力"}, lambda w: 1)
+    table_ = build({"四大", "节水", "劳动力", "数量", "申请", "主动"}, lambda w: 1)
     assert table_["four elements"] == ("四大",) and table_["save water"] == ("节水",)
     assert "water" not in table_ and "earth" not in table_  # 四大 "the four elements: earth, water, fire, and wind"
+    # a colon inside a note is no list ("quantity (CL:個|个[ge4])"), a one-word head is a label
+    assert table_["quantity"] == ("数量",) and table_["application form"] == ("申请",)
+    assert "opposite" not in table_ and list(_glosses("opposite: state-owned enterprise")) == []
 
 
 def test_british_spellings_find_what_american_ones_do():
-    assert american("Provincial Sub-centres and LABOUR") == "provincial sub-centers and labor"
+    assert american("Provincial Sub-centres, LABOUR's modernisation and enrolment") == (
+        "provincial sub-centers, labor's modernization and enrollment"
+    )
+    assert american("city buses and natural gases") == "city buses and natural gases"  # no spelling variants
     d = EnglishDictionary(
-        {"labor": ("劳动",)}, terminology(lambda w: True, lambda w: 1, "副中心\tsub-centre\n劳动力\tlabour force\n")
+        {"labor": ("劳动",), "bus": ("公交",)},
+        terminology(lambda w: True, lambda w: 1, "副中心\tsub-centre\n劳动力\tlabour force\n"),
     )
-    assert (
-        dict(d.lookup("sub-centres and labour"))
-        == dict(d.lookup("sub-centers and labor"))
-        == {
-            "sub-centers": ("副中心",),
-            "labor": ("劳动",),
-        }
-    )
+    assert dict(d.lookup("sub-centres and labour")) == dict(d.lookup("sub-centers and labor"))
+    assert dict(d.lookup("sub-centres and labour")) == {"sub-centers": ("副中心",), "labor": ("劳动",)}
     assert dict(d.lookup("the labour force")) == {"labor force": ("劳动力",)}
-    glossary = Expander({}, {american("provincial sub-centers"): ("省域副中心城市",)})
-    assert glossary.expand("What about provincial sub-centres?").terms == ("省域副中心城市",)
+    assert dict(d.lookup("city buses")) == {"buses": ("公交",)}  # buses → bus, not "busses"
+    british = Expander({}, {"provincial sub-centres": ("省域副中心城市",)})  # the glossary's keys too
+    american_ = Expander({}, {"provincial sub-centers": ("省域副中心城市",)})
+    for e in (british, american_):
+        for q in ("What about provincial sub-centres?", "What about provincial sub-centers?"):
+            assert e.expand(q).terms == ("省域副中心城市",)
+    # the judgement's unknown words: a British word the glossary took is known
+    exp = british.expand("What about provincial sub-centres?")
+    assert unknown_share(["provincial", "sub-centres"], exp, set()) == 0.0
 
 
 def test_the_english_dictionary_reads_an_unknown_hyphenated_word_as_its_parts():

@@ -54,9 +54,27 @@ _NAME_ENTRY = re.compile(
 
 def american(text: str) -> str:
     """Lower-case ``text`` with British spellings made American ("sub-centre" → sub-center,
-    "labour" → labor; breame's table). Questions, the glossary, the terminology and
-    CC-CEDICT's glosses are all read through it, so either spelling finds the same words."""
-    return _LETTERS.sub(lambda m: BRITISH_ENGLISH_SPELLINGS.get(m.group(0), m.group(0)), text.lower())
+    "labour" → labor, "modernisation" → modernization; breame's table and two rules it lacks).
+    Questions, the glossary, the terminology and CC-CEDICT's glosses are all read through it,
+    so either spelling finds the same words."""
+    return _LETTERS.sub(lambda m: _american_word(m.group(0)), text.lower())
+
+
+def _american_word(word: str) -> str:
+    if word in _SPELLING:
+        return _SPELLING[word]
+    if word.endswith(("isation", "isations")):  # every one is British; breame lists only some
+        return word.replace("isation", "ization")
+    if word.startswith("enrolment"):
+        return "enroll" + word[5:]
+    return word
+
+
+# breame maps a few words that are no spelling variants, or that American English writes
+# alike: "buses" → busses and "gases" → gasses (which no plural rule of ``_forms`` undoes),
+# "tonne" → ton, "gauge" → gage, "analyses" (of analysis) → analyzes, "draught" → draft
+_NOT_VARIANTS = re.compile(r"(mini)?bus(es|ing)|gases|gauges?|fillets?|analyses|philtres?|tonnes?|draughts?")
+_SPELLING = {b: a for b, a in BRITISH_ENGLISH_SPELLINGS.items() if not _NOT_VARIANTS.fullmatch(b)}
 
 
 def _glosses(definition: str) -> Iterable[str]:
@@ -65,10 +83,16 @@ def _glosses(definition: str) -> Iterable[str]:
         return
     if _NAME_ENTRY.search(definition.lower()):
         return
-    # "the four elements: earth, water, fire, and wind": what follows a colon lists the
-    # parts of the thing named before it, and none of them translates the headword (四大)
-    definition = definition.partition(":")[0]
-    for part in american(_PAREN.sub(" ", definition)).split(","):
+    text = _PAREN.sub(" ", definition)  # first: "(CL:個|个[ge4])" holds a colon too
+    head, colon, _ = text.partition(":")
+    if colon:
+        # "the four elements: earth, water, fire, and wind" lists after the colon the parts of
+        # what it names before it, and none of them translates the headword (四大); a head of
+        # one word is a label ("opposite: state-owned enterprise", "Japanese: kanji")
+        if len(_WORD.findall(_LEAD.sub("", head.strip().lower()))) < 2:
+            return
+        text = head
+    for part in american(text).split(","):
         g = _LEAD.sub("", " ".join(part.split()))
         words = _WORD.findall(g)
         if words and len(words) <= MAX_GLOSS_WORDS and not all(w in _WEAK for w in words):

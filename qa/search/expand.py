@@ -31,6 +31,8 @@ class Expansion:
 
     def covers(self, word: str) -> bool:
         """Did a thesaurus word or glossary phrase account for ``word``?"""
+        if word.isascii():
+            word = american(word)  # the phrases matched are read in American spelling
         return any(word == m or word in m.split() or (not word.isascii() and (word in m or m in word)) for m in self.matched)
 
     def text_for_dense(self, query: str) -> str:
@@ -44,7 +46,7 @@ def _load(name: str) -> dict[str, tuple[str, ...]]:
         if not line.strip() or line.startswith("#"):
             continue
         key, _, terms = line.partition("\t")
-        table[american(key.strip())] = tuple(terms.split())  # the glossary's English as questions are read
+        table[key.strip().lower()] = tuple(terms.split())
     return table
 
 
@@ -58,9 +60,9 @@ class Expander:
         dictionary: EnglishDictionary | None = None,
     ) -> None:
         self.thesaurus = thesaurus
-        self.glossary = glossary
+        self.glossary = {american(k): v for k, v in glossary.items()}  # its English as questions are read
         self.dictionary = dictionary
-        phrases = sorted(glossary, key=len, reverse=True)
+        phrases = sorted(self.glossary, key=len, reverse=True)
         self._en = re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b") if phrases else None
 
     @classmethod
