@@ -2,10 +2,12 @@ import numpy as np
 import pytest
 
 from qa.errors import BadInput
+from qa.ingest.chunk import Chunk
 from qa.search import RetrievalConfig
 from qa.search.asks import read_question
 from qa.search.diversify import diversify, wants_each
 from qa.search.expand import Expander
+from qa.search.lists import asks_members, introduces, members_first
 from qa.search.places import regions_named
 from qa.search.rerank import FEATURES, Candidate, features, without_title
 from qa.text import is_english
@@ -201,3 +203,52 @@ def test_reranker_sees_a_preamble_without_its_document_title(hashing_engine):
     # the title's words are every clause's alike for ``coverage``
     assert "行动计划" in r.candidate(goals).title_tokens and r.candidate(goals).title_tokens == r.candidate(opening).title_tokens
     assert r.candidate(opening).kind == "preamble" and r.candidate(goals).kind == "body"
+
+
+def _clause(doc: str, section: tuple[str, ...], kind: str = "body") -> Chunk:
+    return Chunk(f"{doc}#{len(section)}", doc, 0, section, section[-1] if section else "…", 0, 1, 0, 1, kind)
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("山西2025—2029年实施方案提出的“四大行动”分别是什么?", True),
+        ("重点实施哪几项行动?", True),
+        ("提出了哪四大行动?", True),
+        ("what are the four major actions in shanxi's plan?", True),
+        ("山西新型城镇化实施方案管哪几年?", False),  # a period, which the opening gives
+        ("山西对落户有什么规定?", False),
+        ("what are the requirements for settling in taiyuan?", False),
+    ],
+)
+def test_a_question_asks_for_the_members_of_a_list_by_count_or_each(question, asks):
+    assert asks_members(question) is asks and read_question(question).members is asks
+
+
+def test_asked_for_a_list_its_best_member_comes_before_its_announcement():
+    opening = _clause("a", (), "preamble")
+    intro = _clause("a", ("三、四大行动",))
+    item = _clause("a", ("三、四大行动", "二是实施县域城镇化水平提升行动"))
+    background = _clause("a", ("一、起草背景",))
+    other = _clause("b", ("一、总体要求", "——坚持以人为本"))
+    chunks = [opening, background, intro, item, other]
+    assert [introduces(chunks, i) for i in range(len(chunks))] == [True, False, True, False, False]
+    opens = {0: True, 2: True}.get
+    order = [2, 4, 1, 3, 0]  # the announcement first, another document's item, a section, the member
+    assert members_first(order, chunks.__getitem__, lambda i: bool(opens(i))) == [3, 2, 4, 1, 0]
+    # a document's opening announces every section, but only an item of a list is a member
+    assert members_first([0, 1, 3], chunks.__getitem__, lambda i: bool(opens(i))) == [3, 0, 1]
+    assert members_first([0, 1, 4], chunks.__getitem__, lambda i: bool(opens(i))) == [0, 1, 4]  # none here
+    assert members_first([1, 2, 3], chunks.__getitem__, lambda i: bool(opens(i))) == [1, 2, 3]  # no announcement first
+
+
+def test_the_search_puts_a_member_of_the_list_first_and_keeps_the_announcement(hashing_engine):
+    from dataclasses import replace
+
+    r, chunks = hashing_engine.retriever, hashing_engine.index.chunks
+    q = "山西2025—2029年实施方案提出的四大行动分别是什么?"
+    off = [int(p) for p in r.search(q, k=5, config=replace(r.config, members_first=False)).ids]
+    on = [int(p) for p in r.search(q, k=5).ids]
+    assert introduces(chunks, off[0]) and "四大行动" in chunks[off[0]].text  # the announcement, with the switch off
+    assert chunks[on[0]].section[:1] == chunks[off[0]].section and len(chunks[on[0]].section) == 2
+    assert off[0] in on  # still shown

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from qa.ingest.kinds import BODY, CONTACT, HEADING, PREAMBLE, SIGNOFF
 from qa.search.diversify import EACH_WORDS
 from qa.search.gazetteer import places_in
+from qa.search.lists import asks_members
 
 _ISSUED = r"(印发|发布|发出|下发|出台|发文|签发|成文|发的)"
 _ASKS_SIGNOFF = re.compile(
@@ -266,6 +267,7 @@ class Asks:
     quoted: tuple[str, ...] = ()  # document names it quotes in 《》
     periods: tuple[tuple[str, int, int], ...] = ()  # five-year-plan periods it names (``periods_in``)
     editions: tuple[int, ...] = ()  # years of a yearly plan it names as an edition (``editions_in``)
+    members: bool = False  # asks for the members of a list (``qa.search.lists.asks_members``)
 
     def allows(self, kind: str) -> bool:
         return kind in self.kinds
@@ -300,7 +302,16 @@ def read_question(text: str) -> Asks:
         details = ("figure",)  # "目标是多少?": some figure, of whatever unit
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
     quoted = tuple(dict.fromkeys(n.strip() for n in _QUOTED.findall(text) if len(n.strip()) >= 4))
-    return Asks(frozenset(kinds), details, years, bool(ASKS_DOCUMENT.search(low)), quoted, periods_in(low), editions_in(low))
+    return Asks(
+        frozenset(kinds),
+        details,
+        years,
+        bool(ASKS_DOCUMENT.search(low)),
+        quoted,
+        periods_in(low),
+        editions_in(low),
+        asks_members(low),
+    )
 
 
 def asked_part_first(order: list[int], kinds: list[str], docs: list[str], asks: Asks) -> list[int]:

@@ -51,6 +51,8 @@ class RetrievalConfig:
     english_rerank_weights: Mapping[str, float] = field(default_factory=dict)
     # diversification across documents when a question asks what each place says
     diversify: bool = True
+    # asked for the members of a list, a member first, not its announcement (qa.search.lists)
+    members_first: bool = True
     # answer judgement, "no clause matches well": a large share of the question's words is
     # unknown to the corpus and the word lists, or the top dense cosine and the best
     # clause's coverage are both low
@@ -139,7 +141,7 @@ class RetrievalConfig:
 
     def baseline(self) -> RetrievalConfig:
         """The first stage alone: no expansion, no re-ranking, no diversification."""
-        return replace(self, expand=False, rerank=False, diversify=False)
+        return replace(self, expand=False, rerank=False, diversify=False, members_first=False)
 
 
 def _every_feature(weights: Mapping[str, float]) -> dict[str, float]:

@@ -6,8 +6,10 @@
 2. ``candidates.gather`` — the lexical and dense top clauses, both scores exact;
 3. ``fusion.fuse`` — one first-stage score per candidate (hybrid, RRF, or one side);
 4. ``rerank.features`` + ``rerank.rescore`` — the top ``rerank_depth`` re-scored;
-5. ``diversify.diversify`` — the best clause of each place first, when asked for, and
-   ``asks.asked_part_first`` — a document's sign-off or contact block first, when asked for;
+5. ``lists.members_first`` — asked for the members of a list, a member first, not the
+   clause that announces the list; ``diversify.diversify`` — the best clause of each place
+   first, when asked for; ``asks.asked_part_first`` — a document's sign-off or contact block
+   first, when asked for;
 6. ``judge`` — the answer's status and reasons: is the first clause on topic (a calibrated
    model), and what do the rules of ``qa.search.scope`` say the documents lack (a place, a
    year, a detail)? A place no document covers keeps the search to national documents.
@@ -37,6 +39,7 @@ from qa.search.fusion import Mode, fuse, minmax
 from qa.search.gazetteer import NATIONAL, Place
 from qa.search.index import Index
 from qa.search.judge import Judgement, Reason, Signals, coverage_of, decide, on_topic, unknown_share
+from qa.search.lists import introduces, members_first
 from qa.search.places import uncovered
 from qa.search.query import Query, prepare
 from qa.search.rerank import Candidate, features, rescore, weighted_share, without_title
@@ -156,6 +159,9 @@ class Retriever:
         fused = fuse(mode, cands.dense, cands.lexical, cfg.dense_weight, cfg.rrf_k)
         scores = self._rerank(q, qv, cands, fused, cfg) if cfg.rerank and mode == "hybrid" else fused
         order = np.argsort(-scores, kind="stable")
+        if cfg.members_first and mode == "hybrid" and q.asks.members:
+            chunks, at = self.index.chunks, cands.positions
+            order = np.asarray(members_first(list(order), lambda i: chunks[int(at[i])], lambda i: introduces(chunks, int(at[i]))))
         docs = [self._doc_of[int(i)] for i in cands.positions]
         if cfg.diversify and mode == "hybrid" and wants_each(q.text, q.regions):
             order = np.asarray(diversify(list(order), docs, lambda doc: self._region_of.get(doc, ""), q.regions, k))
