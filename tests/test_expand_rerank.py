@@ -7,7 +7,7 @@ from qa.search import RetrievalConfig
 from qa.search.asks import read_question
 from qa.search.diversify import diversify, wants_each
 from qa.search.expand import Expander
-from qa.search.lists import asks_members, introduces, members_first
+from qa.search.lists import asks_members, introduces, members_first, members_of
 from qa.search.places import regions_named
 from qa.search.rerank import FEATURES, Candidate, features, without_title
 from qa.text import is_english
@@ -205,8 +205,9 @@ def test_reranker_sees_a_preamble_without_its_document_title(hashing_engine):
     assert r.candidate(opening).kind == "preamble" and r.candidate(goals).kind == "body"
 
 
-def _clause(doc: str, section: tuple[str, ...], kind: str = "body") -> Chunk:
-    return Chunk(f"{doc}#{len(section)}", doc, 0, section, section[-1] if section else "…", 0, 1, 0, 1, kind)
+def _clause(doc: str, section: tuple[str, ...], kind: str = "body", part: int = 1, parts: int = 1) -> Chunk:
+    text = section[-1] if section else "…"
+    return Chunk(f"{doc}#{text}{part}", doc, 0, section, text, 0, 1, 0, 1, kind, part, parts)
 
 
 @pytest.mark.parametrize(
@@ -215,8 +216,13 @@ def _clause(doc: str, section: tuple[str, ...], kind: str = "body") -> Chunk:
         ("山西2025—2029年实施方案提出的“四大行动”分别是什么?", True),
         ("重点实施哪几项行动?", True),
         ("提出了哪四大行动?", True),
+        ("四大行动包括哪些?", True),
         ("what are the four major actions in shanxi's plan?", True),
+        ("list the tasks of the plan", True),
         ("山西新型城镇化实施方案管哪几年?", False),  # a period, which the opening gives
+        ("实施方案覆盖哪几个年度?", False),
+        ("2025年和2027年的城镇化率目标分别为多少?", False),  # figures
+        ("十几大城市有哪些?", False),
         ("山西对落户有什么规定?", False),
         ("what are the requirements for settling in taiyuan?", False),
     ],
@@ -227,19 +233,43 @@ def test_a_question_asks_for_the_members_of_a_list_by_count_or_each(question, as
 
 def test_asked_for_a_list_its_best_member_comes_before_its_announcement():
     opening = _clause("a", (), "preamble")
+    background = _clause("a", ("一、起草背景",))
     intro = _clause("a", ("三、四大行动",))
     item = _clause("a", ("三、四大行动", "二是实施县域城镇化水平提升行动"))
-    background = _clause("a", ("一、起草背景",))
     other = _clause("b", ("一、总体要求", "——坚持以人为本"))
     chunks = [opening, background, intro, item, other]
     assert [introduces(chunks, i) for i in range(len(chunks))] == [True, False, True, False, False]
-    opens = {0: True, 2: True}.get
-    order = [2, 4, 1, 3, 0]  # the announcement first, another document's item, a section, the member
-    assert members_first(order, chunks.__getitem__, lambda i: bool(opens(i))) == [3, 2, 4, 1, 0]
+
+    def first(order: list[int]) -> list[int]:
+        return members_first(order, lambda i: i, chunks)
+
+    assert first([2, 4, 1, 3, 0]) == [3, 2, 4, 1, 0]  # the announcement first, then the member
     # a document's opening announces every section, but only an item of a list is a member
-    assert members_first([0, 1, 3], chunks.__getitem__, lambda i: bool(opens(i))) == [3, 0, 1]
-    assert members_first([0, 1, 4], chunks.__getitem__, lambda i: bool(opens(i))) == [0, 1, 4]  # none here
-    assert members_first([1, 2, 3], chunks.__getitem__, lambda i: bool(opens(i))) == [1, 2, 3]  # no announcement first
+    assert first([0, 1, 3]) == [3, 0, 1]
+    assert first([0, 1, 4]) == [0, 1, 4]  # another document's item is none
+    assert first([1, 2, 3]) == [1, 2, 3]  # no announcement first
+
+
+def test_a_member_is_the_part_that_names_it_in_the_run_below_its_announcement():
+    intro_1 = _clause("a", ("二、主要任务",), part=1, parts=2)  # a long opening paragraph, cut in two
+    intro_2 = _clause("a", ("二、主要任务",), part=2, parts=2)
+    a_1 = _clause("a", ("二、主要任务", "(一)甲"), part=1, parts=2)
+    a_2 = _clause("a", ("二、主要任务", "(一)甲"), part=2, parts=2)
+    b = _clause("a", ("二、主要任务", "(二)乙"))
+    b_sub = _clause("a", ("二、主要任务", "(二)乙", "1.丙"))
+    annex = _clause("a", ("附件",))
+    again = _clause("a", ("二、主要任务", "(一)丁"))  # the heading repeated in an annex
+    chunks = [intro_1, intro_2, a_1, a_2, b, b_sub, annex, again]
+    assert introduces(chunks, 0) and introduces(chunks, 1) and introduces(chunks, 4)
+    assert list(members_of(chunks, 0)) == [2, 3, 4, 5]
+
+    def first(order: list[int]) -> list[int]:
+        return members_first(order, lambda i: i, chunks)
+
+    assert first([0, 3, 5, 4]) == [4, 0, 3, 5]  # not the second part of (一), not the item one level down
+    assert first([0, 3, 5]) == [5, 0, 3]  # one level down serves when no item of the level is there
+    assert first([0, 7, 3]) == [0, 7, 3]  # the repeated heading's clause is in no run of 二、
+    assert first([0, *([6] * 9), 4]) == [0, *([6] * 9), 4]  # too far down to put first
 
 
 def test_the_search_puts_a_member_of_the_list_first_and_keeps_the_announcement(hashing_engine):
@@ -250,5 +280,7 @@ def test_the_search_puts_a_member_of_the_list_first_and_keeps_the_announcement(h
     off = [int(p) for p in r.search(q, k=5, config=replace(r.config, members_first=False)).ids]
     on = [int(p) for p in r.search(q, k=5).ids]
     assert introduces(chunks, off[0]) and "四大行动" in chunks[off[0]].text  # the announcement, with the switch off
-    assert chunks[on[0]].section[:1] == chunks[off[0]].section and len(chunks[on[0]].section) == 2
+    member = chunks[on[0]]
+    assert member.section[:1] == chunks[off[0]].section and len(member.section) == 2 and member.part == 1
+    assert member.text.startswith(member.section[-1][:4])  # the part that names the item
     assert off[0] in on  # still shown

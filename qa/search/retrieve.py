@@ -39,7 +39,7 @@ from qa.search.fusion import Mode, fuse, minmax
 from qa.search.gazetteer import NATIONAL, Place
 from qa.search.index import Index
 from qa.search.judge import Judgement, Reason, Signals, coverage_of, decide, on_topic, unknown_share
-from qa.search.lists import introduces, members_first
+from qa.search.lists import members_first
 from qa.search.places import uncovered
 from qa.search.query import Query, prepare
 from qa.search.rerank import Candidate, features, rescore, weighted_share, without_title
@@ -159,14 +159,17 @@ class Retriever:
         fused = fuse(mode, cands.dense, cands.lexical, cfg.dense_weight, cfg.rrf_k)
         scores = self._rerank(q, qv, cands, fused, cfg) if cfg.rerank and mode == "hybrid" else fused
         order = np.argsort(-scores, kind="stable")
-        if cfg.members_first and mode == "hybrid" and q.asks.members:
-            chunks, at = self.index.chunks, cands.positions
-            order = np.asarray(members_first(list(order), lambda i: chunks[int(at[i])], lambda i: introduces(chunks, int(at[i]))))
+        ranked = order  # the judgement reads its signals from the clauses as scored
+        # one list asked for (not what each place says, nor the document's own details)
+        listed = cfg.members_first and mode == "hybrid" and q.asks.members and len(q.regions) < 2
+        listed = listed and not (q.asks.about_document or q.asks.parts)
+        if listed:
+            order = np.asarray(members_first(list(order), lambda i: int(cands.positions[i]), self.index.chunks))
         docs = [self._doc_of[int(i)] for i in cands.positions]
-        if cfg.diversify and mode == "hybrid" and wants_each(q.text, q.regions):
-            order = np.asarray(diversify(list(order), docs, lambda doc: self._region_of.get(doc, ""), q.regions, k))
+        if cfg.diversify and mode == "hybrid" and wants_each(q.text, q.regions) and not listed:
+            order = ranked = np.asarray(diversify(list(order), docs, lambda doc: self._region_of.get(doc, ""), q.regions, k))
         order = np.asarray(asked_part_first(list(order), [self._kind_of[int(i)] for i in cands.positions], docs, q.asks))[:k]
-        judgement = self._judge(q, qv, cands, fused, order, reasons, cfg)
+        judgement = self._judge(q, qv, cands, fused, order, reasons, cfg, ranked[:k] if listed else None)
         return Results(
             cands.positions[order], scores[order].astype(np.float32), cands.dense[order], cands.lexical[order], judgement, terms
         )
@@ -180,13 +183,16 @@ class Retriever:
         order: np.ndarray,
         reasons: list,
         cfg: RetrievalConfig,
+        ranked: np.ndarray | None = None,
     ) -> Judgement:
-        """Step 6: is the first clause on topic, and what do the rules say the documents lack?"""
+        """Step 6: is the first clause on topic, and what do the rules say the documents lack?
+        ``ranked``: the order as scored, when a member of a list was put first (``lists``)."""
         topic = self.topic_terms(q)
         # a sign-off or contact block asked for and put first speaks for its document: whether
         # that document is on topic is read from the clause that ranked first before it
         moved = order.size > 1 and self._kind_of[int(cands.positions[order[0]])] in q.asks.parts
-        s = self.signals(q, qv, cands, fused, order[1:] if moved else order, topic)
+        basis = order[1:] if moved else order if ranked is None else ranked
+        s = self.signals(q, qv, cands, fused, basis, topic)
         topical, p = on_topic(
             s,
             cfg.calibration(),
