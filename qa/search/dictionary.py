@@ -52,6 +52,13 @@ _NAME_ENTRY = re.compile(
 )
 
 
+# breame maps a few words that are no spelling variants, or that American English writes
+# alike: "buses" → busses and "gases" → gasses (which no plural rule of ``_forms`` undoes),
+# "tonne" → ton, "gauge" → gage, "analyses" (of analysis) → analyzes, "draught" → draft
+_NOT_VARIANTS = re.compile(r"(mini)?bus(es|ing)|gases|gauges?|fillets?|analyses|philtres?|tonnes?|draughts?")
+_SPELLING = {b: a for b, a in BRITISH_ENGLISH_SPELLINGS.items() if not _NOT_VARIANTS.fullmatch(b)}
+
+
 def american(text: str) -> str:
     """Lower-case ``text`` with British spellings made American ("sub-centre" → sub-center,
     "labour" → labor, "modernisation" → modernization; breame's table and two rules it lacks).
@@ -68,13 +75,6 @@ def _american_word(word: str) -> str:
     if word.startswith("enrolment"):
         return "enroll" + word[5:]
     return word
-
-
-# breame maps a few words that are no spelling variants, or that American English writes
-# alike: "buses" → busses and "gases" → gasses (which no plural rule of ``_forms`` undoes),
-# "tonne" → ton, "gauge" → gage, "analyses" (of analysis) → analyzes, "draught" → draft
-_NOT_VARIANTS = re.compile(r"(mini)?bus(es|ing)|gases|gauges?|fillets?|analyses|philtres?|tonnes?|draughts?")
-_SPELLING = {b: a for b, a in BRITISH_ENGLISH_SPELLINGS.items() if not _NOT_VARIANTS.fullmatch(b)}
 
 
 def _glosses(definition: str) -> Iterable[str]:

@@ -124,6 +124,7 @@ class Retriever:
         self._regions = sorted({r for r in self._region_of.values() if r})
         self._covered = set(self._regions)
         self._candidates: dict[int, Candidate] = {}  # filled as clauses reach the re-ranker
+        self._title_words: dict[str, frozenset[str]] = {}  # each document's title, tokenized on first use
         positions = np.arange(len(index.chunks))
         self._sent_start = np.searchsorted(index.sentence_owner, positions, side="left")
         self._sent_end = np.searchsorted(index.sentence_owner, positions, side="right")
@@ -159,17 +160,17 @@ class Retriever:
         fused = fuse(mode, cands.dense, cands.lexical, cfg.dense_weight, cfg.rrf_k)
         scores = self._rerank(q, qv, cands, fused, cfg) if cfg.rerank and mode == "hybrid" else fused
         order = np.argsort(-scores, kind="stable")
-        ranked = order  # the judgement reads its signals from the clauses as scored
         # one list asked for (not what each place says, nor the document's own details)
         listed = cfg.members_first and mode == "hybrid" and q.asks.members and len(q.regions) < 2
         listed = listed and not (q.asks.about_document or q.asks.parts)
+        as_scored = order[:k] if listed else None  # the judgement reads its signals from these
         if listed:
             order = np.asarray(members_first(list(order), lambda i: int(cands.positions[i]), self.index.chunks))
         docs = [self._doc_of[int(i)] for i in cands.positions]
         if cfg.diversify and mode == "hybrid" and wants_each(q.text, q.regions) and not listed:
-            order = ranked = np.asarray(diversify(list(order), docs, lambda doc: self._region_of.get(doc, ""), q.regions, k))
+            order = np.asarray(diversify(list(order), docs, lambda doc: self._region_of.get(doc, ""), q.regions, k))
         order = np.asarray(asked_part_first(list(order), [self._kind_of[int(i)] for i in cands.positions], docs, q.asks))[:k]
-        judgement = self._judge(q, qv, cands, fused, order, reasons, cfg, ranked[:k] if listed else None)
+        judgement = self._judge(q, qv, cands, fused, order, reasons, cfg, as_scored)
         return Results(
             cands.positions[order], scores[order].astype(np.float32), cands.dense[order], cands.lexical[order], judgement, terms
         )
@@ -191,8 +192,9 @@ class Retriever:
         # a sign-off or contact block asked for and put first speaks for its document: whether
         # that document is on topic is read from the clause that ranked first before it
         moved = order.size > 1 and self._kind_of[int(cands.positions[order[0]])] in q.asks.parts
-        basis = order[1:] if moved else order if ranked is None else ranked
-        s = self.signals(q, qv, cands, fused, basis, topic)
+        if ranked is None:
+            ranked = order[1:] if moved else order
+        s = self.signals(q, qv, cands, fused, ranked, topic)
         topical, p = on_topic(
             s,
             cfg.calibration(),
@@ -418,6 +420,9 @@ class Retriever:
             c = self.index.chunks[pos]
             title = self.index.docs[c.doc_id].title
             body = without_title(c.text, title)
+            title_words = self._title_words.get(c.doc_id)
+            if title_words is None:  # once per document, shared by its clauses
+                title_words = self._title_words[c.doc_id] = frozenset(tokenize(title))
             cand = Candidate(
                 frozenset(tokenize(body)),
                 frozenset(tokenize(" ".join(c.section) + " " + title)),
@@ -425,7 +430,7 @@ class Retriever:
                 self._region_of.get(c.doc_id, ""),
                 c.kind,
                 self._editions.get(c.doc_id, frozenset()),
-                frozenset(tokenize(title)),
+                title_words,
             )
             with self._cache_lock:
                 if len(self._candidates) >= CANDIDATE_CACHE:
