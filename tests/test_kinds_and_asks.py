@@ -67,6 +67,8 @@ def test_details_asked_for_and_stated_beside_the_topic():
     assert not states("count", "保障性租赁住房建设。另建成学校12所,医院3家", ["保障性租赁住房"])  # counts of something else
     assert read_question("山西公积金贷款最高额度是多少钱?").details == ("amount",)
     assert read_question("办理居住证需要哪些材料?").details == ("materials",)
+    assert read_question("结婚登记需要带哪些证件?").details == ("materials",)
+    assert read_question("生育津贴怎么申领?").details == ("procedure",)
     assert read_question("山东2030年城镇化率目标是多少?").years == (2030,)
     assert read_question("湖南的省域副中心城市是哪几个?").details == ()  # a list, not a count
     assert "date" not in read_question("Can insurance be transferred when workers change cities?").details
@@ -78,3 +80,17 @@ def test_the_asked_part_of_the_best_document_comes_first():
     docs = ["a", "b", "b", "a"]
     assert asked_part_first([0, 1, 2, 3], kinds, docs, asks) == [3, 0, 1, 2]
     assert asked_part_first([0, 1, 2, 3], kinds, docs, read_question("落户条件")) == [0, 1, 2, 3]
+
+
+def test_papers_are_asked_for_when_they_are_to_be_handed_in_and_stated_by_a_clause_that_asks_for_them():
+    # the certificates a permit lets one obtain, an industry's 新材料: no papers asked for
+    assert "materials" not in read_question("居住证持有人可以在居住地办理哪些证件?").details
+    assert "materials" not in read_question("山西发展哪些新材料产业?").details
+    assert "materials" in read_question("what documents do i need to register a marriage?").details
+    # a clause that names a certificate as a service states no papers to hand in …
+    services = "居住证持有人在居住地享有按照国家及省有关规定办理出入境证件、换领补领居民身份证、机动车登记"
+    assert not states("materials", services, ["居住证", "登记"])
+    assert not states("materials", "推进居住证与身份证功能衔接", ["居住证"])
+    # … one that says what to submit does
+    assert states("materials", "申领居住证应当提交身份证和居住证明。", ["居住证"])
+    assert states("materials", "申请随迁子女入学所需材料由教育部门公布", ["入学"])

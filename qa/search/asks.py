@@ -102,6 +102,9 @@ def _names_two_places(text: str, near: Sequence[str]) -> bool:
     return False
 
 
+# papers a procedure asks one to hand in
+_PAPERS = r"(材料|证件|证明|资料)"
+
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     "amount": (
@@ -198,17 +201,22 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     ),
     "procedure": (
         re.compile(
-            r"怎么(办理|申请|申报|登记)|如何(办理|申请|申报|登记)|流程|程序|步骤|手续|去哪|在哪(里)?(办|申请)"
+            r"怎么(办理|申请|申报|申领|登记)|如何(办理|申请|申报|申领|登记)|流程|程序|步骤|手续|去哪|在哪(里)?(办|申请)"
             r"|\bhow (do|can|to) .*\bapply\b|\bprocedure\b|\bsteps\b"
         ),
         _beside(r"申请|办理|受理|提交|审核|审批|登记|程序|流程|手续|窗口"),
     ),
     "materials": (
+        # what to bring or hand in: "需要带哪些证件", "提交什么材料", "要哪些证明" — not the
+        # certificates a permit lets one obtain ("可以办理哪些证件") nor an industry's 新材料
         re.compile(
-            r"(哪些|什么|需要|要带|提交|准备)(的)?(材料|证件|证明)|材料"
+            rf"(带|携带|提交|提供|准备|交|出具|递交|需要|要)(哪些|什么|啥|些)?(的)?{_PAPERS}"
+            rf"|(哪些|什么|啥|所需|申请)(的)?(证明)?材料|{_PAPERS}(清单|目录)"
             r"|\bdocuments (are )?(needed|required)\b|\bwhat documents\b|\bpaperwork\b"
         ),
-        _beside(r"材料|证明|证件|身份证|户口簿|合同"),
+        # stated by a clause that says what is to be handed in ("申领居住证应当提交身份证和居住
+        # 证明"), not by one that names a certificate as a service ("办理出入境证件")
+        _beside(rf"(提交|提供|携带|出具|递交|凭)[^。;]{{0,12}}({_PAPERS}|身份证|户口簿|合同)|(申请|所需|证明)材料|{_PAPERS}(清单|目录)"),
     ),
     # a phone number, an e-mail address, a contact person: stated only by one written out
     "contact": (_ASKS_CONTACT, lambda text, _near: bool(_CONTACT_GIVEN.search(text))),
@@ -219,7 +227,7 @@ DETAILS["figure"] = (_ASKS_FIGURE, _beside(_FIGURE))
 
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
 FRAME_WORDS = frozenset(
-    "办理 申请 规定 政策 条件 要求 怎么 如何 哪些 什么 需要 可以 能否 措施 情况 内容 方面 问题 文件 提出 对于 关于 分别 "
+    "办理 申请 申领 规定 政策 条件 要求 怎么 如何 哪些 什么 需要 可以 能否 措施 情况 内容 方面 问题 文件 提出 对于 关于 分别 "
     "有没有 是否 具体 相关 主要 一些 这个 那个 怎样 apply policy rule rules say says".split()
 ) | frozenset(EACH_WORDS)  # "各地对居住证怎么规定?" is about 居住证, not 各地
 # words that ask for a detail ("哪几个", "多长时间") name no topic either
