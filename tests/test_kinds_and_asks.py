@@ -87,6 +87,13 @@ def test_papers_are_asked_for_when_they_are_to_be_handed_in_and_stated_by_a_clau
     assert "materials" not in read_question("居住证持有人可以在居住地办理哪些证件?").details
     assert "materials" not in read_question("山西发展哪些新材料产业?").details
     assert "materials" in read_question("what documents do i need to register a marriage?").details
+    assert "materials" not in read_question("which documents call for lifting settlement restrictions?").details
+    # proving something, an important certificate, a plan's sources: no papers asked for either
+    proving = ("需要证明自己在本地连续居住吗?", "居住证是不是重要证件?", "规划的主要材料来源是什么?", "申请人需要证明哪些事项?")
+    for question in proving:
+        assert "materials" not in read_question(question).details, question
+    for question in ("落户需要什么手续和材料?", "材料有哪些?", "证件要带哪些?", "需要提供哪些相关证明材料?", "需要开具哪些证明?"):
+        assert "materials" in read_question(question).details, question
     # a clause that names a certificate as a service states no papers to hand in …
     services = "居住证持有人在居住地享有按照国家及省有关规定办理出入境证件、换领补领居民身份证、机动车登记"
     assert not states("materials", services, ["居住证", "登记"])
@@ -94,3 +101,8 @@ def test_papers_are_asked_for_when_they_are_to_be_handed_in_and_stated_by_a_clau
     # … one that says what to submit does
     assert states("materials", "申领居住证应当提交身份证和居住证明。", ["居住证"])
     assert states("materials", "申请随迁子女入学所需材料由教育部门公布", ["入学"])
+    assert states("materials", "申领居住证,申请人须持本人居民身份证、户口本到居住地派出所办理", ["居住证"])
+    assert states("materials", "申请公租房须提交:申请表、户口本、婚姻状况证明。", ["公租房"])
+    assert not states("materials", "支持衡阳以先进装备、特色材料等重点产业", ["衡阳"])  # 支持 is no 持
+    # "怎么申领" asks a procedure, which a clause saying where to apply states
+    assert states("procedure", "居住证持有人可以向居住地公安派出所申领居住证", ["居住证"])

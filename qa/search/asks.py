@@ -104,6 +104,7 @@ def _names_two_places(text: str, near: Sequence[str]) -> bool:
 
 # papers a procedure asks one to hand in
 _PAPERS = r"(材料|证件|证明|资料)"
+_HAND_IN = r"(带|携带|提交|提供|准备|交|出具|开具|开|递交)"  # what one does with them
 
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
@@ -204,19 +205,30 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
             r"怎么(办理|申请|申报|申领|登记)|如何(办理|申请|申报|申领|登记)|流程|程序|步骤|手续|去哪|在哪(里)?(办|申请)"
             r"|\bhow (do|can|to) .*\bapply\b|\bprocedure\b|\bsteps\b"
         ),
-        _beside(r"申请|办理|受理|提交|审核|审批|登记|程序|流程|手续|窗口"),
+        _beside(r"申请|申领|领取|办理|受理|提交|审核|审批|登记|程序|流程|手续|窗口"),
     ),
     "materials": (
-        # what to bring or hand in: "需要带哪些证件", "提交什么材料", "要哪些证明" — not the
-        # certificates a permit lets one obtain ("可以办理哪些证件") nor an industry's 新材料
+        # what to bring or hand in: "需要带哪些证件", "提交什么材料", "要哪些证明", "手续和材料",
+        # "材料有哪些" — not the certificates a permit lets one obtain ("可以办理哪些证件"), an
+        # industry's 新材料, nor proving something ("需要证明自己…", "重要证件")
         re.compile(
-            rf"(带|携带|提交|提供|准备|交|出具|递交|需要|要)(哪些|什么|啥|些)?(的)?{_PAPERS}"
-            rf"|(哪些|什么|啥|所需|申请)(的)?(证明)?材料|{_PAPERS}(清单|目录)"
-            r"|\bdocuments (are )?(needed|required)\b|\bwhat documents\b|\bpaperwork\b"
+            rf"{_HAND_IN}(哪些|什么|啥|些)?(的)?(相关|书面|佐证)?{_PAPERS}"
+            rf"|(?<![重主只])(需要|要|需)(哪些|什么|啥)(的)?(相关|书面|佐证)?{_PAPERS}"
+            r"|(?<![重主只])(需要|要|需)(材料|证件|资料)|证明(材料|文件)"
+            r"|(哪些|什么|啥|所需|申请)(的)?(相关|书面|佐证)?(证明)?材料|(手续|条件)(和|及|与)(材料|证件)"
+            rf"|(材料|证件|资料)(有|是|要带|要交|要准备)?(哪些|什么)|{_PAPERS}(清单|目录)"
+            r"|\bwhat (documents|papers)\b|\bwhich papers\b|\bpaperwork\b"  # "which documents call for …": policy documents
+            r"|\b(documents|papers|materials)\b.{0,20}\b(needed|required|submit(ted)?|bring|prepare)\b"
+            r"|\b(need|submit|bring|prepare|provide)\b.{0,20}\b(documents|papers|materials)\b"
         ),
         # stated by a clause that says what is to be handed in ("申领居住证应当提交身份证和居住
-        # 证明"), not by one that names a certificate as a service ("办理出入境证件")
-        _beside(rf"(提交|提供|携带|出具|递交|凭)[^。;]{{0,12}}({_PAPERS}|身份证|户口簿|合同)|(申请|所需|证明)材料|{_PAPERS}(清单|目录)"),
+        # 证明", "须持本人居民身份证、户口本"), not by one that names a certificate as a service
+        # ("办理出入境证件"); 持 as in 持身份证, not 支持
+        _beside(
+            r"(提交|提供|携带|出具|出示|递交|凭|(?<![支坚保维扶主])持(?!续)|准备|须|需)[^。;]{0,20}"
+            r"(材料|证件|证明|资料|身份证|户口簿|户口本|照片|申请表|登记表|合同)"
+            rf"|(以下|下列|申请|所需|证明)(材料|资料)|{_PAPERS}(清单|目录)"
+        ),
     ),
     # a phone number, an e-mail address, a contact person: stated only by one written out
     "contact": (_ASKS_CONTACT, lambda text, _near: bool(_CONTACT_GIVEN.search(text))),
