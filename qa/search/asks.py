@@ -104,6 +104,7 @@ def _names_two_places(text: str, near: Sequence[str]) -> bool:
 
 # papers a procedure asks one to hand in
 _PAPERS = r"(材料|证件|证明|资料)"
+_PAPERS_OF = r"(的)?(相关|书面|佐证)?"  # "哪些相关材料", "什么书面材料", "需要的证件"
 _HAND_IN = r"(带|携带|提交|提供|准备|交|出具|开具|开|递交)"  # what one does with them
 
 # a detail the question asks for, and the words a clause states it with
@@ -212,10 +213,9 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         # "材料有哪些" — not the certificates a permit lets one obtain ("可以办理哪些证件"), an
         # industry's 新材料, nor proving something ("需要证明自己…", "重要证件")
         re.compile(
-            rf"{_HAND_IN}(哪些|什么|啥|些)?(的)?(相关|书面|佐证)?{_PAPERS}"
-            rf"|(?<![重主只])(需要|要|需)(哪些|什么|啥)(的)?(相关|书面|佐证)?{_PAPERS}"
-            r"|(?<![重主只])(需要|要|需)(材料|证件|资料)|证明(材料|文件)"
-            r"|(哪些|什么|啥|所需|申请)(的)?(相关|书面|佐证)?(证明)?材料|(手续|条件)(和|及|与)(材料|证件)"
+            rf"{_HAND_IN}(哪些|什么|啥|些)?{_PAPERS_OF}{_PAPERS}"
+            rf"|(?<![重主只])(需要|要|需)((哪些|什么|啥){_PAPERS_OF}{_PAPERS}|材料|证件|资料)|证明(材料|文件)"
+            rf"|(哪些|什么|啥|所需|申请){_PAPERS_OF}(证明)?材料|(手续|条件)(和|及|与)(材料|证件)"
             rf"|(材料|证件|资料)(有|是|要带|要交|要准备)?(哪些|什么)|{_PAPERS}(清单|目录)"
             r"|\bwhat (documents|papers)\b|\bwhich papers\b|\bpaperwork\b"  # "which documents call for …": policy documents
             r"|\b(documents|papers|materials)\b.{0,20}\b(needed|required|submit(ted)?|bring|prepare)\b"
@@ -226,7 +226,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         # ("办理出入境证件"); 持 as in 持身份证, not 支持
         _beside(
             r"(提交|提供|携带|出具|出示|递交|凭|(?<![支坚保维扶主])持(?!续)|准备|须|需)[^。;]{0,20}"
-            r"(材料|证件|证明|资料|身份证|户口簿|户口本|照片|申请表|登记表|合同)"
+            rf"({_PAPERS}|身份证|户口簿|户口本|照片|申请表|登记表|合同)"
             rf"|(以下|下列|申请|所需|证明)(材料|资料)|{_PAPERS}(清单|目录)"
         ),
     ),
