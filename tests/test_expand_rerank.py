@@ -64,6 +64,20 @@ def test_features_measure_coverage_numbers_and_region():
     assert list(edition) == [0.0, 0.0]  # the question names no year
 
 
+def test_a_question_asking_for_a_kind_of_figure_credits_clauses_that_state_that_kind():
+    cands = [
+        Candidate(frozenset({"城镇化率"}), frozenset(), "2024年7月,国务院印发了行动计划", "山西"),  # a date, no share
+        Candidate(frozenset({"城镇化率"}), frozenset(), "常住人口城镇化率接近70%", "山西"),
+    ]
+    q = "山西城镇化率目标是百分之多少?"
+    f = features(
+        q, {"城镇化率": 1.0}, ["山西"], np.array([0.8, 0.7]), cands, lambda t: 1.0, None, False, (), read_question(q).details
+    )
+    assert list(f[:, FEATURES.index("number")]) == [0.0, 1.0]  # asks a share: a percentage states it, a year does not
+    untyped = features(q, {"城镇化率": 1.0}, ["山西"], np.array([0.8, 0.7]), cands, lambda t: 1.0)
+    assert list(untyped[:, FEATURES.index("number")]) == [1.0, 1.0]  # without the details, any number counts
+
+
 def test_the_titles_words_count_for_every_clause_of_its_document_alike():
     # "山西2025—2029年实施方案的城镇化率目标是多少?": the opening that restates the plan's name
     # ("印发了《实施方案》") is no nearer the question than the clause that states the target

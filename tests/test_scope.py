@@ -313,6 +313,33 @@ def test_the_english_dictionary_reads_an_unknown_hyphenated_word_as_its_parts():
     assert dict(d.lookup("What about 'dual-use' facilities?")) == {"dual-use": ("两用",)}  # quotes are not the word's
 
 
+def test_a_phrase_unknown_as_written_is_found_by_its_stems_in_any_order():
+    d = EnglishDictionary({"save water": ("节水",), "construct": ("建设", "构建"), "implement": ("实施",)})
+    found = dict(d.lookup("What water-saving measures and construction does the implementation plan name?"))
+    assert found["water saving"] == ("节水",)  # the other order of the compound
+    assert found["construction"] == ("建设", "构建") and found["implementation"] == ("实施",)  # other forms
+    assert "measures" not in found and "name" not in found  # a stem must still match a gloss
+    # the terminology's readings come first when both sources have a phrase of those stems
+    both = EnglishDictionary({"constructs": ("构建",)}, {"construct": ("建设",)})
+    assert dict(both.lookup("construction")) == {"construction": ("建设", "构建")}
+    assert dict(both.lookup("construction", terms=False)) == {"construction": ("构建",)}
+
+
+def test_one_words_several_readings_share_its_weight_in_search_and_coverage():
+    from qa.search.query import prepare
+
+    e = Expander({}, {"residence permit": ("居住证",)}, EnglishDictionary({"plan": ("规划", "计划", "方案"), "hukou": ("户口",)}))
+    exp = e.expand("does the hukou plan need a residence permit?")
+    assert dict(exp.weighted()) == {"居住证": 1.0, "户口": 1.0, "规划": 1 / 3, "计划": 1 / 3, "方案": 1 / 3}
+    q = prepare("does the hukou plan need a residence permit?", e, [], 0.5, 0.5)
+    assert q.terms["户口"] == 0.5 and abs(q.terms["规划"] - 0.5 / 3) < 1e-9
+    weight = {t: w for ts, w in q.groups[1:] for t in ts}  # BM25: the expansion's groups
+    assert weight["居住证"] == weight["户口"] == 0.5 and abs(weight["规划"] - 0.5 / 3) < 1e-9
+    # a reading the glossary gives too keeps its whole weight
+    both = Expander({}, {"plan": ("规划",)}, EnglishDictionary({"scheme": ("规划", "方案")}))
+    assert dict(both.expand("the plan and the scheme").weighted()) == {"规划": 1.0, "方案": 0.5}
+
+
 TERMS = (
     "# a comment\n综合管廊\tutility tunnel; Pipe Gallery\n试点\tpilot; pilot scheme\n公积金\tprovident fund\n"
     "居住小区\tresidential community\n社区\tresidential community\n新型城镇化\tnew-type urbanization\n"

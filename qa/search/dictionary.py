@@ -24,6 +24,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 
@@ -183,6 +184,24 @@ class EnglishDictionary:
     def _merged(self) -> dict[str, tuple[str, ...]]:
         return {**self.table, **self.terms}
 
+    @functools.cached_property
+    def _stem_indexes(self) -> dict[tuple[bool, bool], dict[str, tuple[str, ...]]]:
+        return {}  # (general, terms) → ``_by_stems``, made when first asked for
+
+    def _by_stems(self, general: bool, terms: bool) -> dict[str, tuple[str, ...]]:
+        """The source's phrases keyed by their words' stems in any order (``stem_key``), the
+        terminology's words first when both give some."""
+        made = self._stem_indexes.get((general, terms))
+        if made is not None:
+            return made
+        index: dict[str, list[str]] = {}
+        for source in (self.terms if terms else {}, self.table if general else {}):
+            for phrase, words in source.items():
+                have = index.setdefault(stem_key(phrase), [])
+                have.extend(w for w in words if w not in have)
+        made = self._stem_indexes[general, terms] = {k: tuple(ws[:MAX_TERMS_PER_GLOSS]) for k, ws in index.items()}
+        return made
+
     def _source(self, general: bool, terms: bool) -> Mapping[str, tuple[str, ...]]:
         if general and terms:
             return self._merged
@@ -193,6 +212,7 @@ class EnglishDictionary:
         a word already inside a longer matched phrase is not looked up again. ``general``:
         use CC-CEDICT; ``terms``: use the policy terminology."""
         table = self._source(general, terms)
+        stems = self._by_stems(general, terms)
         words = self._words(american(question.translate(_ASCII)), table)
         taken = [False] * len(words)
         found: list[tuple[str, tuple[str, ...]]] = []
@@ -201,7 +221,7 @@ class EnglishDictionary:
                 if any(taken[i : i + n]):
                     continue
                 phrase = " ".join(words[i : i + n])
-                hit = next((table[f] for f in _forms(phrase) if f in table), None)
+                hit = next((table[f] for f in _forms(phrase) if f in table), None) or stems.get(stem_key(phrase))
                 if hit and not (n == 1 and words[i] in _WEAK):
                     found.append((phrase, hit))
                     for j in range(i, i + n):
@@ -221,6 +241,21 @@ class EnglishDictionary:
             elif w:
                 out.append(w)
         return out
+
+
+@functools.cache
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem_key(phrase: str) -> str:
+    """The phrase's words by their Snowball stems, in alphabetical order: a word's other forms
+    ("construction" → construct, "implementation" → implement) and the other order of a
+    compound ("water saving" → save water) read alike."""
+    return " ".join(sorted(_stemmer().stemWords(phrase.split())))
 
 
 def _forms(phrase: str) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -28,6 +29,14 @@ class Expansion:
     terms: tuple[str, ...]  # policy terms to add, in order, without duplicates
     english: bool  # the question is (mostly) English
     matched: tuple[str, ...] = ()  # the thesaurus words / glossary phrases that fired
+    # each term's share of the weight of the word it translates: a dictionary's several
+    # readings of one English word share it ("plan" → 规划, 计划, 方案: a third each), so a
+    # word with many readings does not outweigh one with a single exact one
+    shares: tuple[float, ...] = ()
+
+    def weighted(self) -> list[tuple[str, float]]:
+        """(term, share) for each term; without shares, each has all of its word's weight."""
+        return list(zip(self.terms, self.shares or (1.0,) * len(self.terms), strict=True))
 
     def covers(self, word: str) -> bool:
         """Did a thesaurus word or glossary phrase account for ``word``?"""
@@ -77,29 +86,29 @@ class Expander:
         """Policy terms for ``query``: the thesaurus's, and for an English question the
         glossary's and then the dictionary's (CC-CEDICT: ``dictionary``, the policy
         terminology: ``terminology``) for the words no glossary phrase took."""
-        terms: list[str] = []
+        share: dict[str, float] = {}  # term → its share (``Expansion.shares``), terms in order
         matched: list[str] = []
+
+        def add(words: Iterable[str], part: float = 1.0) -> None:
+            for w in words:  # a term two sources give keeps the larger share
+                share[w] = max(share.get(w, 0.0), part)
+
         english = is_english(query)
         rest = american(query)
         if english and glossary and self._en is not None:
             for m in self._en.finditer(rest):
-                terms.extend(self.glossary[m.group(1)])
+                add(self.glossary[m.group(1)])  # reviewed: each reading counts whole
                 matched.append(m.group(1))
             rest = self._en.sub(" | ", rest)  # a phrase the glossary took is not looked up again
         if english and (dictionary or terminology) and self.dictionary is not None:
             for phrase, words in self.dictionary.lookup(rest, dictionary, terminology):
-                terms.extend(words)
+                add(words, 1.0 / len(words))
                 matched.append(phrase)
         tokens = set(cached_tokens(query))
         for word, mapped in self.thesaurus.items():
             # one-character words only as whole tokens: "地" must not fire inside "外地"
             if word in tokens or (len(word) > 1 and word in query):
-                terms.extend(mapped)
+                add(mapped)
                 matched.append(word)
-        seen = set(tokens)
-        out = []
-        for t in terms:
-            if t not in seen:
-                seen.add(t)
-                out.append(t)
-        return Expansion(tuple(out), english, tuple(matched))
+        out = [t for t in share if t not in tokens]
+        return Expansion(tuple(out), english, tuple(matched), tuple(share[t] for t in out))

@@ -54,16 +54,25 @@ def prepare(
     tokens = list(cached_tokens(text))
     exp = expander.expand(text, *english) if expander is not None and text else None
     places = places_in(text)
-    extra = [t for term in exp.terms for t in cached_tokens(term) if t not in tokens] if exp else []
+    share: dict[str, float] = {}
+    extra: list[str] = []  # a word two terms share is counted twice: the more terms say it, the surer
+    if exp:
+        for term, part in exp.weighted():
+            for t in cached_tokens(term):
+                if t not in tokens:
+                    extra.append(t)
+                    share[t] = max(share.get(t, 0.0), part)
     terms = {t: 1.0 for t in tokens if len(t) > 1 or not t.isascii()}  # one Latin letter says nothing
     for t in extra:
-        terms.setdefault(t, coverage_expansion_weight)
+        terms.setdefault(t, coverage_expansion_weight * share[t])
+    levels = sorted(set(share.values()), reverse=True)
+    groups = [(tokens, 1.0)] + [([t for t in extra if share[t] == v], expansion_weight * v) for v in levels]
     return Query(
         text=text,
         tokens=tokens,
         expansion=exp,
         extra=extra,
-        groups=[(tokens, 1.0), (extra, expansion_weight)],
+        groups=groups,
         terms=terms,
         regions=regions_named(text, known_regions, places),
         places=places,

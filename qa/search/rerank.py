@@ -38,10 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.ingest.kinds import BODY, PREAMBLE
+from qa.search.asks import states
 from qa.search.fusion import minmax
 from qa.text import NUMBER
 
 FEATURES = ("fused", "coverage", "section", "number", "region", "sentence", "body", "edition")
+_FIGURES = frozenset({"amount", "share", "count", "date", "finish_year", "duration", "age", "score", "figure"})
 _ASKS_AMOUNT = re.compile(r"多少|几|比例|百分之|哪年|哪一年|哪天|什么时候|何时|多久|how many|how much|when|what year|rate")
 
 
@@ -102,6 +104,7 @@ def features(
     best_sentence: np.ndarray | None = None,
     about_document: bool = False,
     years: Sequence[int] = (),
+    details: Sequence[str] = (),
 ) -> np.ndarray:
     """Feature matrix (candidates × FEATURES)."""
     lo, hi = (float(fused.min()), float(fused.max())) if len(fused) else (0.0, 0.0)
@@ -111,6 +114,7 @@ def features(
     numbers = NUMBER.findall(query)
     as_year = {n: int(n) for n in numbers if len(n) == 4 and n.isdigit()}  # "1.25" is no year
     asks_amount = bool(_ASKS_AMOUNT.search(query.lower()))
+    typed = [d for d in details if d in _FIGURES]
     weight = term_weights(q_terms, idf)
     rows = []
     for f, c, bs in zip(fused, cands, best_sentence, strict=True):
@@ -118,6 +122,8 @@ def features(
         asked = [n for n in numbers if as_year.get(n) not in c.editions]
         if asked:
             number = sum(n in c.text for n in asked) / len(asked)
+        elif typed:  # a share is stated by a percentage, an amount by yuan: not by any number
+            number = float(any(states(d, c.text) for d in typed))
         else:
             number = 1.0 if asks_amount and NUMBER.search(c.text) else 0.0
         rows.append(

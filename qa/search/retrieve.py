@@ -329,6 +329,7 @@ class Retriever:
             self.best_sentence(positions, qv),
             q.asks.about_document,
             q.asks.years,
+            q.asks.details,
         )
         return rescore(fused, top, feats, cfg.weight_vector())
 
