@@ -92,7 +92,11 @@ def test_papers_are_asked_for_when_they_are_to_be_handed_in_and_stated_by_a_clau
     proving = ("需要证明自己在本地连续居住吗?", "居住证是不是重要证件?", "规划的主要材料来源是什么?", "申请人需要证明哪些事项?")
     for question in proving:
         assert "materials" not in read_question(question).details, question
-    for question in ("落户需要什么手续和材料?", "材料有哪些?", "证件要带哪些?", "需要提供哪些相关证明材料?", "需要开具哪些证明?"):
+    # publishing documents, a meeting: 公开/召开 are no handing in
+    for question in ("政府公开哪些资料?", "会议召开什么资料都印发了吗?", "社交什么资料?"):
+        assert "materials" not in read_question(question).details, question
+    handing_in = ("落户需要什么手续和材料?", "材料有哪些?", "证件要带哪些?", "需要提供哪些相关证明材料?", "需要开具哪些证明?")
+    for question in (*handing_in, "要上交哪些材料?", "去哪开什么证明?"):
         assert "materials" in read_question(question).details, question
     # a clause that names a certificate as a service states no papers to hand in …
     services = "居住证持有人在居住地享有按照国家及省有关规定办理出入境证件、换领补领居民身份证、机动车登记"

@@ -105,7 +105,8 @@ def _names_two_places(text: str, near: Sequence[str]) -> bool:
 # papers a procedure asks one to hand in
 _PAPERS = r"(材料|证件|证明|资料)"
 _PAPERS_OF = r"(的)?(相关|书面|佐证)?"  # "哪些相关材料", "什么书面材料", "需要的证件"
-_HAND_IN = r"(带|携带|提交|提供|准备|交|出具|开具|开|递交)"  # what one does with them
+# what one does with them; 交 and 开 alone as in 上交, 开证明, not 外交, 社交, 公开, 召开, 展开
+_HAND_IN = r"(带|携带|提交|提供|准备|(?<![外社成])交|出具|开具|(?<![公召展打离分放敞举揭])开|递交)"
 
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
