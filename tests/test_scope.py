@@ -325,6 +325,20 @@ def test_a_phrase_unknown_as_written_is_found_by_its_stems_in_any_order():
     assert dict(both.lookup("construction", terms=False)) == {"construction": ("构建",)}
 
 
+def test_a_phrase_of_three_words_or_more_is_found_with_other_words_among_its_own():
+    terms = {"water supply network": ("供水管网",), "turning counties into cities": ("撤县设市",), "priority town": ("重点镇",)}
+    d = EnglishDictionary({"supply": ("供给",)}, terms)
+    found = dict(d.lookup("How did Shanxi plan to cut water leakage from its supply network?"))
+    assert found["water supply network"] == ("供水管网",) and found["supply"] == ("供给",)  # both readings
+    assert ("turning counties county cities", ("撤县设市",)) in d.lookup(
+        "Does Shanxi support turning counties into county-level cities?"
+    )
+    # too far apart (four other words among them), or a phrase of only two content words
+    assert "供水管网" not in {w for _, ws in d.lookup("water for the new homes and their supply network") for w in ws}
+    assert not d.lookup("Who gets priority for settling in towns?")
+    assert dict(d.lookup("the priority towns")) == {"priority towns": ("重点镇",)}  # written together it is found
+
+
 def test_one_words_several_readings_share_its_weight_in_search_and_coverage():
     from qa.search.query import prepare
 

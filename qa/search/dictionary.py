@@ -185,12 +185,13 @@ class EnglishDictionary:
         return {**self.table, **self.terms}
 
     @functools.cached_property
-    def _stem_indexes(self) -> dict[tuple[bool, bool], dict[str, tuple[str, ...]]]:
+    def _stem_indexes(self) -> dict[tuple[bool, bool], _StemIndex]:
         return {}  # (general, terms) → ``_by_stems``, made when first asked for
 
-    def _by_stems(self, general: bool, terms: bool) -> dict[str, tuple[str, ...]]:
+    def _by_stems(self, general: bool, terms: bool) -> _StemIndex:
         """The source's phrases keyed by their words' stems in any order (``stem_key``), the
-        terminology's words first when both give some."""
+        terminology's words first when both give some; and the phrases of ``MIN_SCATTERED``
+        content words or more by each of their content words' stems (``_StemIndex.scattered``)."""
         made = self._stem_indexes.get((general, terms))
         if made is not None:
             return made
@@ -199,7 +200,14 @@ class EnglishDictionary:
             for phrase, words in source.items():
                 have = index.setdefault(stem_key(phrase), [])
                 have.extend(w for w in words if w not in have)
-        made = self._stem_indexes[general, terms] = {k: tuple(ws[:MAX_TERMS_PER_GLOSS]) for k, ws in index.items()}
+        scattered: dict[str, list[tuple[frozenset[str], str]]] = {}
+        for key in index:
+            content = frozenset(_content_stems(key.split()))
+            if MIN_SCATTERED <= len(content) <= MAX_GLOSS_WORDS:
+                for stem in content:
+                    scattered.setdefault(stem, []).append((content, key))
+        bags = {k: tuple(ws[:MAX_TERMS_PER_GLOSS]) for k, ws in index.items()}
+        made = self._stem_indexes[general, terms] = _StemIndex(bags, scattered)
         return made
 
     def _source(self, general: bool, terms: bool) -> Mapping[str, tuple[str, ...]]:
@@ -216,16 +224,22 @@ class EnglishDictionary:
         words = self._words(american(question.translate(_ASCII)), table)
         taken = [False] * len(words)
         found: list[tuple[str, tuple[str, ...]]] = []
+        spans: list[range] = []  # the words each phrase found took
         for n in range(min(MAX_GLOSS_WORDS, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
                 if any(taken[i : i + n]):
                     continue
                 phrase = " ".join(words[i : i + n])
-                hit = next((table[f] for f in _forms(phrase) if f in table), None) or stems.get(stem_key(phrase))
+                hit = next((table[f] for f in _forms(phrase) if f in table), None) or stems.bags.get(stem_key(phrase))
                 if hit and not (n == 1 and words[i] in _WEAK):
                     found.append((phrase, hit))
+                    spans.append(range(i, i + n))
                     for j in range(i, i + n):
                         taken[j] = True
+        # then phrases whose words are apart, unless a phrase found already holds them all
+        for at, key in stems.near(words):
+            if not any(set(at) <= set(span) for span in spans):
+                found.append((" ".join(words[i] for i in at), stems.bags[key]))
         return found
 
     @staticmethod
@@ -241,6 +255,55 @@ class EnglishDictionary:
             elif w:
                 out.append(w)
         return out
+
+
+# a phrase of three content words or more is found with up to three other words among them,
+# in any order; one of two is not ("priority for settling in towns" is no "priority town")
+MIN_SCATTERED = 3
+MAX_SPREAD = 3
+_NOT_CONTENT = _WEAK | {"into", "onto", "within"}
+
+
+def _content_stems(words: list[str]) -> list[str]:
+    return _stemmer().stemWords([w for w in words if w not in _NOT_CONTENT])
+
+
+@dataclass(frozen=True)
+class _StemIndex:
+    bags: dict[str, tuple[str, ...]]  # ``stem_key`` of a phrase → its Chinese words
+    scattered: dict[str, list[tuple[frozenset[str], str]]]  # content stem → (content stems, bag key)
+
+    def near(self, words: list[str]) -> list[tuple[tuple[int, ...], str]]:
+        """(the positions of the question's words, bag key) of the phrases whose content words all occur in
+        ``words`` close together, in any order, with at most ``MAX_SPREAD`` other words among
+        them: "water leakage from its supply network" holds "water supply network", "turning
+        counties into county-level cities" holds "turning counties into cities"."""
+        at: dict[str, list[int]] = {}
+        for i, w in enumerate(words):
+            if w not in _NOT_CONTENT:
+                at.setdefault(_stemmer().stemWord(w), []).append(i)
+        out: dict[str, tuple[int, ...]] = {}
+        for stem in at:
+            for content, key in self.scattered.get(stem, ()):
+                if key not in out and content <= at.keys() and _span(content, at) <= len(content) + MAX_SPREAD:
+                    out[key] = tuple(sorted(i for s in content for i in at[s]))
+        return [(positions, key) for key, positions in out.items()]
+
+
+def _span(content: frozenset[str], at: dict[str, list[int]]) -> int:
+    """The fewest consecutive words that hold one occurrence of each of ``content``."""
+    events = sorted((i, s) for s in content for i in at[s])
+    best, count, left = 10**9, {}, 0  # (any span is shorter)
+    for i, s in events:
+        count[s] = count.get(s, 0) + 1
+        while len(count) == len(content):
+            best = min(best, i - events[left][0] + 1)
+            ls = events[left][1]
+            count[ls] -= 1
+            if not count[ls]:
+                del count[ls]
+            left += 1
+    return best
 
 
 @functools.cache
