@@ -22,9 +22,7 @@ def text_table(results: dict[str, list[RunResult]]) -> str:
             r = rs[i]
             vals = " ".join(f"{r.metrics.get(m, 0):7.3f}" for m in METRICS)
             na = r.no_answer
-            lines.append(
-                f"{name:10s} {split:5s} {vals}  {_multi(r):>7s}  {na['recall']:.2f}/{na['answerable_flagged']:.2f}"
-            )
+            lines.append(f"{name:10s} {split:5s} {vals}  {_multi(r):>7s}  {na['recall']:.2f}/{na['answerable_flagged']:.2f}")
     return "\n".join(lines)
 
 

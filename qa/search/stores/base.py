@@ -87,5 +87,3 @@ def ivf_lists(n: int) -> int:
 
 def ivf_probes(lists: int) -> int:
     return min(lists, max(IVF_PROBES, -(-lists // IVF_PROBE_SHARE)))
-
-

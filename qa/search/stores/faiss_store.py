@@ -71,5 +71,3 @@ class FaissStore:
 
     def text_search(self, groups: TermGroups, k: int, also: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError("the FAISS store has no full-text search; lexical search is local")
-
-
