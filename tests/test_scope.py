@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.ingest.kinds import SIGNOFF
-from qa.search.asks import editions_in, read_question, states
+from qa.search.asks import editions_in, names_topic, read_question, states, yes_or_no
 from qa.search.dictionary import EnglishDictionary, _glosses, american, build, terminology
 from qa.search.expand import Expander
 from qa.search.gazetteer import NATIONAL, Place, places_in, table
@@ -144,6 +144,34 @@ def test_a_quantity_named_in_passing_is_not_asked_for():
     assert read_question("by how many will the urban population grow?").details == ("count",)
     assert read_question("on how many sites will the pilot run?").details == ("count",)
     assert read_question("what's the number of pilot towns?").details == ("count",)
+
+
+def test_an_english_rate_or_amount_is_asked_for_only_by_what_or_which():
+    # as 率 and 额 ask for a figure in Chinese only with 多少
+    assert read_question("what does shanxi's 2016 opinion require about the pass rate of skills training?").details == ()
+    assert read_question("is the amount of new construction land tied to the number of migrants?").details == ()
+    assert read_question("what urbanization rate should shanxi reach by 2029?").details == ("share",)
+    assert read_question("what interest rate does the bank charge?").details == ("share",)
+    assert read_question("how high will the urbanization rate be?").details == ("share",)
+    assert read_question("what is the maximum housing provident fund loan amount in shandong?").details == ("amount",)
+
+
+def test_several_years_told_before_the_question_are_not_asked_for():
+    # 几 after 了, in a clause the question goes on from, is "several"
+    assert read_question("我在株洲交了几年社保,搬到长沙落户能不能把年限算上?").details == ()
+    assert read_question("我在太原干了几个月,能办居住证吗?").details == ()
+    assert read_question("交了几年社保才能落户?").details == ("duration",)  # its last clause: asked
+    assert read_question("我交了多少年社保,能落户吗?").details == ("duration",)  # 多少 asks anyway
+
+
+def test_an_a_not_a_form_asks_yes_or_no_and_names_no_topic(hashing_engine):
+    assert yes_or_no("认不认") and yes_or_no("算不算") and yes_or_no("可不可以") and yes_or_no("有没有")
+    assert not yes_or_no("不认") and not yes_or_no("老人") and not names_topic("认不认")
+    r = hashing_engine.retriever
+    asked = r._prepare("在济南办的居住证,去青岛还认不认?", r.config)
+    assert "认不认" in asked.tokens and "认不认" not in r.topic_terms(asked)
+    # no clause uses the form, yet it is no unknown word of the question
+    assert r.unknown_share(asked) < unknown_share(asked.tokens, asked.expansion, r.lexical)
 
 
 def test_a_phone_number_or_contact_is_stated_only_when_written_out():

@@ -108,6 +108,15 @@ _PAPERS_OF = r"(的)?(相关|书面|佐证)?"  # "哪些相关材料", "什么�
 # what one does with them; 交 and 开 alone as in 上交, 开证明, not 外交, 社交, 公开, 召开, 展开
 _HAND_IN = r"(带|携带|提交|提供|准备|(?<![外社成])交|出具|开具|(?<![公召展打离分放敞举揭])开|递交)"
 
+# an English figure asked for by what or which, a few words before it ("what urbanization rate",
+# "what is the maximum loan amount"), not one the question only names ("what does the opinion
+# require about the pass rate", "is the amount of land tied to …"), as 率 and 额 ask for a
+# figure in Chinese only with 多少
+_WHAT_OF = r"\b(what|which)\b(?!\W+(does|do|did)\b)(\W+[\w'-]+){0,8}?\W+"
+# 几 after 了 in a clause the question goes on from is "several", not "how many": "我在株洲交了
+# 几年社保,搬到长沙能不能把年限算上?" asks whether, not how long ("交了几年才能落户?" still asks)
+_LAST_CLAUSE = r"(?![^?]*[,,])"
+
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     "amount": (
@@ -115,20 +124,22 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
             r"多少钱|多少(万|亿)?元|金额|额度|(补贴|补助|奖励|奖补|资金|经费)多少|多少.{0,4}(补贴|补助|奖励|奖补|资金|经费)"
             r"|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
             r"|(缴|交|付)(纳)?多少|多少(保费|费用|费)|保费|(补偿|赔偿|缴费|收费)标准"
-            r"|\bhow much\b|\bamount\b|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b|\bin yuan\b|\bbudget\b"
+            rf"|\bhow much\b|{_WHAT_OF}amount\b|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b|\bin yuan\b|\bbudget\b"
         ),
         _beside(r"\d[\d.,]*\s*(万|亿)?元"),
     ),
     "share": (
         re.compile(
             r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|几折"
-            r"|\bpercent|\bpercentage\b|\b(what|which) (share|proportion)\b|\brate\b"  # not "raise the share of"
+            r"|\bpercent|\bpercentage\b|\b(what|which) (share|proportion)\b"  # not "raise the share of"
+            rf"|{_WHAT_OF}rate\b|\bhow high\b"
         ),
         _beside(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成|[一二三四五六七八九]折"),
     ),
     "count": (
         re.compile(
-            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<![哪好])几(个|项|座|所|家|条|类|批)"
+            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<![哪好了])几(个|项|座|所|家|条|类|批)"
+            rf"|了几(个|项|座|所|家|条|类|批){_LAST_CLAUSE}"
             # "how many years" asks a duration; "linked to how many migrants", "tie … to the number
             # of migrants", "increase the number of" name a quantity without asking for it ("by how
             # many will it grow" still asks)
@@ -159,7 +170,10 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         _beside(r"\d{4}\s*年"),
     ),
     "duration": (
-        re.compile(r"(?<!好)(几|多少)(年|个月|天)|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"),
+        re.compile(
+            rf"(?<![好了])(几|多少)(年|个月|天)|了多少(年|个月|天)|了几(年|个月|天){_LAST_CLAUSE}"
+            r"|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"
+        ),
         _beside(r"\d+\s*(年|个月|天|日)|[一二三四五六七八九十两半]+\s*(年|个月)"),
     ),
     "age": (re.compile(r"几岁|多少岁|年龄|\bhow old\b|\bage\b(?!-)"), _beside(r"\d+\s*(周岁|岁)")),
@@ -235,7 +249,10 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     "contact": (_ASKS_CONTACT, lambda text, _near: bool(_CONTACT_GIVEN.search(text))),
 }  # fmt: skip
 
-_ASKS_FIGURE = re.compile(r"多少|(?<![哪好])几[个项年次]?(?![乎])|\bwhat (is|was|are) the (target|number|figure|level)\b")
+_ASKS_FIGURE = re.compile(
+    rf"多少|(?<![哪好了])几[个项年次]?(?![乎])|了几[个项年次]?{_LAST_CLAUSE}"
+    r"|\bwhat (is|was|are) the (target|number|figure|level)\b"
+)
 DETAILS["figure"] = (_ASKS_FIGURE, _beside(_FIGURE))
 
 # words that frame a question rather than name its topic: "居住证怎么办理?" is about 居住证
@@ -248,6 +265,20 @@ ASKING_WORDS = frozenset(
     "哪几 几个 哪几个 哪一年 哪年 几年 多长 长时间 多长时间 什么时候 时候 一共 多少 多大 哪里 哪些地方".split()
 )
 NOT_TOPIC_WORDS = FRAME_WORDS | ASKING_WORDS
+# an A-not-A form (认不认, 算不算, 可不可以) asks yes or no, as 是否 does, and names no topic either
+_A_NOT_A = re.compile(r"^(.+)[不没]\1")
+
+
+def yes_or_no(word: str) -> bool:
+    """Is ``word`` an A-not-A form that asks yes or no ("在济南办的居住证,去青岛还认不认?")?"""
+    return bool(_A_NOT_A.match(word))
+
+
+def names_topic(word: str) -> bool:
+    """Can ``word`` name what a question is about: no framing or asking word, no A-not-A form?"""
+    return word not in NOT_TOPIC_WORDS and not yes_or_no(word)
+
+
 _QUOTED = re.compile(r"《([^》]+)》")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
 # a five-year-plan period: 十四五 is 2021—2025 (from the third plan, 1966—1970, every five years)

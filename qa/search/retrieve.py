@@ -28,7 +28,15 @@ import numpy as np
 
 from qa.ingest.kinds import BODY, CONTACT
 from qa.models import Encoder
-from qa.search.asks import CONTACT_WORDS, CONTACT_WORDS_EN, NOT_TOPIC_WORDS, OF_DRAFT, asked_part_first, content_words
+from qa.search.asks import (
+    CONTACT_WORDS,
+    CONTACT_WORDS_EN,
+    OF_DRAFT,
+    asked_part_first,
+    content_words,
+    names_topic,
+    yes_or_no,
+)
 from qa.search.candidates import Candidates, gather
 from qa.search.config import RetrievalConfig
 from qa.search.dictionary import EnglishDictionary, terminology
@@ -440,7 +448,9 @@ class Retriever:
         return cand
 
     def unknown_share(self, q: Query) -> float:
-        return unknown_share(q.tokens, q.expansion, self.lexical)
+        """Share of the question's words no clause or word list knows; an A-not-A form (认不认)
+        asks yes or no and is no unknown word."""
+        return unknown_share([t for t in q.tokens if not yes_or_no(t)], q.expansion, self.lexical)
 
     def best_sentence(self, positions: list[int], qv: np.ndarray) -> np.ndarray:
         """For each clause, the cosine of its sentence closest to the query vector."""
@@ -460,7 +470,7 @@ class Retriever:
         return {
             t: w
             for t, w in q.terms.items()
-            if t not in place_words and t not in NOT_TOPIC_WORDS and not t.isdigit() and not any(t in pw for pw in place_words)
+            if t not in place_words and names_topic(t) and not t.isdigit() and not any(t in pw for pw in place_words)
         }
 
     def topic(self, question: str) -> tuple[dict[str, float], str]:
