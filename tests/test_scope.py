@@ -154,13 +154,24 @@ def test_an_english_rate_or_amount_is_asked_for_only_by_what_or_which():
     assert read_question("what interest rate does the bank charge?").details == ("share",)
     assert read_question("how high will the urbanization rate be?").details == ("share",)
     assert read_question("what is the maximum housing provident fund loan amount in shandong?").details == ("amount",)
+    assert read_question("what's the maximum loan amount?").details == ("amount",)
+    assert read_question("how large is the maximum loan amount?").details == ("amount",)
+    assert read_question("tell me the maximum loan amount in shandong").details == ("amount",)
+    assert read_question("how low is the down payment rate?").details == ("share",)
+    assert read_question("what numeric leakage-rate target does shanxi set?").details == ("share",)
+    assert read_question("how high-quality is the development plan?").details == ()  # no rate
+    assert read_question("what should i do? the rate seems too high.").details == ()  # another sentence
+    # a run of dashes or quotes after "what" is read in linear time, not by trying every split
+    assert read_question("what is required? " + "-" * 60 + " thanks.").details == ()
 
 
 def test_several_years_told_before_the_question_are_not_asked_for():
     # 几 after 了, in a clause the question goes on from, is "several"
     assert read_question("我在株洲交了几年社保,搬到长沙落户能不能把年限算上?").details == ()
     assert read_question("我在太原干了几个月,能办居住证吗?").details == ()
+    assert read_question("我在株洲交了几年社保;搬到长沙能落户吗?").details == ()
     assert read_question("交了几年社保才能落户?").details == ("duration",)  # its last clause: asked
+    assert read_question("城镇化率提高了几乎一倍吗?").details == ()  # 几乎 is "almost"
     assert read_question("我交了多少年社保,能落户吗?").details == ("duration",)  # 多少 asks anyway
 
 
@@ -170,6 +181,8 @@ def test_an_a_not_a_form_asks_yes_or_no_and_names_no_topic(hashing_engine):
     r = hashing_engine.retriever
     asked = r._prepare("在济南办的居住证,去青岛还认不认?", r.config)
     assert "认不认" in asked.tokens and "认不认" not in r.topic_terms(asked)
+    counted = r._prepare("落户以后还算不算?", r.config)
+    assert "不算" in counted.terms and not {"算不算", "不算"} & set(r.topic_terms(counted))  # its pieces too
     # no clause uses the form, yet it is no unknown word of the question
     assert r.unknown_share(asked) < unknown_share(asked.tokens, asked.expansion, r.lexical)
 

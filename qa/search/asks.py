@@ -108,14 +108,16 @@ _PAPERS_OF = r"(的)?(相关|书面|佐证)?"  # "哪些相关材料", "什么�
 # what one does with them; 交 and 开 alone as in 上交, 开证明, not 外交, 社交, 公开, 召开, 展开
 _HAND_IN = r"(带|携带|提交|提供|准备|(?<![外社成])交|出具|开具|(?<![公召展打离分放敞举揭])开|递交)"
 
-# an English figure asked for by what or which, a few words before it ("what urbanization rate",
-# "what is the maximum loan amount"), not one the question only names ("what does the opinion
-# require about the pass rate", "is the amount of land tied to …"), as 率 and 额 ask for a
-# figure in Chinese only with 多少
-_WHAT_OF = r"\b(what|which)\b(?!\W+(does|do|did)\b)(\W+[\w'-]+){0,8}?\W+"
+# an English figure asked for by what or which (or "tell me"), a few words before it in the
+# same sentence ("what urbanization rate", "what is the maximum loan amount"), not one the
+# question only names ("what does the opinion require about the pass rate", "is the amount of
+# land tied to …"), as 率 asks for a figure in Chinese only with 多少. Words and the spaces
+# between them are told apart by disjoint classes, so a failed match costs linear time.
+_WHAT_OF = r"\b(what|which|tell me|show me|give me)(['’]s)?\b(?!\s+(does|do|did)\b)(\s+[^\s?.!]+){0,8}?[\s-]"
+_HOW_HIGH = r"\bhow (high|low|large|big)\b(?!-)[^?.!]{0,60}"  # "how low is the down payment rate"
 # 几 after 了 in a clause the question goes on from is "several", not "how many": "我在株洲交了
 # 几年社保,搬到长沙能不能把年限算上?" asks whether, not how long ("交了几年才能落户?" still asks)
-_LAST_CLAUSE = r"(?![^?]*[,,])"
+_LAST_CLAUSE = r"(?![^?]*[,;。])"
 
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
@@ -124,7 +126,8 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
             r"多少钱|多少(万|亿)?元|金额|额度|(补贴|补助|奖励|奖补|资金|经费)多少|多少.{0,4}(补贴|补助|奖励|奖补|资金|经费)"
             r"|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
             r"|(缴|交|付)(纳)?多少|多少(保费|费用|费)|保费|(补偿|赔偿|缴费|收费)标准"
-            rf"|\bhow much\b|{_WHAT_OF}amount\b|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b|\bin yuan\b|\bbudget\b"
+            rf"|\bhow much\b|({_WHAT_OF}|{_HOW_HIGH}\b)amount\b"
+            r"|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b|\bin yuan\b|\bbudget\b"
         ),
         _beside(r"\d[\d.,]*\s*(万|亿)?元"),
     ),
@@ -132,7 +135,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         re.compile(
             r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|几折"
             r"|\bpercent|\bpercentage\b|\b(what|which) (share|proportion)\b"  # not "raise the share of"
-            rf"|{_WHAT_OF}rate\b|\bhow high\b"
+            rf"|({_WHAT_OF}|{_HOW_HIGH}\b)rates?\b"
         ),
         _beside(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成|[一二三四五六七八九]折"),
     ),
@@ -250,7 +253,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
 }  # fmt: skip
 
 _ASKS_FIGURE = re.compile(
-    rf"多少|(?<![哪好了])几[个项年次]?(?![乎])|了几[个项年次]?{_LAST_CLAUSE}"
+    rf"多少|(?<![哪好了])几[个项年次]?(?![乎])|了几[个项年次]?(?![乎]){_LAST_CLAUSE}"
     r"|\bwhat (is|was|are) the (target|number|figure|level)\b"
 )
 DETAILS["figure"] = (_ASKS_FIGURE, _beside(_FIGURE))

@@ -465,12 +465,18 @@ class Retriever:
 
     def topic_terms(self, q: Query) -> dict[str, float]:
         """The question's words without its place names, years, framing and asking words (怎么, 规定, 哪几个,
-        政策 …), with their weights: what a clause must speak of to address it."""
+        政策 …), with their weights: what a clause must speak of to address it. The pieces the
+        tokenizer cuts from an A-not-A form (不算 of 算不算) go with it."""
         place_words = {t for p in q.places for t in cached_tokens(p.name.lower())} | set(self._regions)
+        forms = [t for t in q.terms if yes_or_no(t)]
         return {
             t: w
             for t, w in q.terms.items()
-            if t not in place_words and names_topic(t) and not t.isdigit() and not any(t in pw for pw in place_words)
+            if t not in place_words
+            and names_topic(t)
+            and not t.isdigit()
+            and not any(t in pw for pw in place_words)
+            and not any(t in f for f in forms)
         }
 
     def topic(self, question: str) -> tuple[dict[str, float], str]:
