@@ -115,9 +115,17 @@ _HAND_IN = r"(带|携带|提交|提供|准备|(?<![外社成])交|出具|开具|
 # between them are told apart by disjoint classes, so a failed match costs linear time.
 _WHAT_OF = r"\b(what|which|tell me|show me|give me)(['’]s)?\b(?!\s+(does|do|did)\b)(\s+[^\s?.!]+){0,8}?[\s-]"
 _HOW_HIGH = r"\bhow (high|low|large|big)\b(?!-)[^?.!]{0,60}"  # "how low is the down payment rate"
+_ASKED = rf"({_WHAT_OF}|{_HOW_HIGH}\b)"  # before "amount", "rate"
 # 几 after 了 in a clause the question goes on from is "several", not "how many": "我在株洲交了
 # 几年社保,搬到长沙能不能把年限算上?" asks whether, not how long ("交了几年才能落户?" still asks)
 _LAST_CLAUSE = r"(?![^?]*[,;。])"
+
+
+def _how_many(units: str, not_after: str = "哪好") -> str:
+    """几 before ``units`` asking how many: not after ``not_after`` (好几 is "quite a few"), and
+    after 了 only in the question's last clause (``_LAST_CLAUSE``)."""
+    return rf"(?<![{not_after}了])几{units}|了几{units}{_LAST_CLAUSE}"
+
 
 # a detail the question asks for, and the words a clause states it with
 DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
@@ -126,7 +134,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
             r"多少钱|多少(万|亿)?元|金额|额度|(补贴|补助|奖励|奖补|资金|经费)多少|多少.{0,4}(补贴|补助|奖励|奖补|资金|经费)"
             r"|标准是多少|标准多少|工资.*多少|收费|投资.{0,4}多少"
             r"|(缴|交|付)(纳)?多少|多少(保费|费用|费)|保费|(补偿|赔偿|缴费|收费)标准"
-            rf"|\bhow much\b|({_WHAT_OF}|{_HOW_HIGH}\b)amount\b"
+            rf"|\bhow much\b|{_ASKED}amount\b"
             r"|\bincome (threshold|limit|cap)\b|\bfees?\b|\bpremiums?\b|\bin yuan\b|\bbudget\b"
         ),
         _beside(r"\d[\d.,]*\s*(万|亿)?元"),
@@ -135,14 +143,13 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
         re.compile(
             r"比例|百分之|百分比|多少%|占比|率.{0,8}多少|多少.{0,2}率|几折"
             r"|\bpercent|\bpercentage\b|\b(what|which) (share|proportion)\b"  # not "raise the share of"
-            rf"|({_WHAT_OF}|{_HOW_HIGH}\b)rates?\b"
+            rf"|{_ASKED}rates?\b"
         ),
         _beside(r"\d[\d.]*\s*%|百分之|\d[\d.]*\s*个百分点|[一二三四五六七八九十]成|[一二三四五六七八九]折"),
     ),
     "count": (
         re.compile(
-            r"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|(?<![哪好了])几(个|项|座|所|家|条|类|批)"
-            rf"|了几(个|项|座|所|家|条|类|批){_LAST_CLAUSE}"
+            rf"多少(套|个|人|户|所|家|项|座|万|平方米|公里|亩|条)|{_how_many('(个|项|座|所|家|条|类|批)')}"
             # "how many years" asks a duration; "linked to how many migrants", "tie … to the number
             # of migrants", "increase the number of" name a quantity without asking for it ("by how
             # many will it grow" still asks)
@@ -174,7 +181,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
     ),
     "duration": (
         re.compile(
-            rf"(?<![好了])(几|多少)(年|个月|天)|了多少(年|个月|天)|了几(年|个月|天){_LAST_CLAUSE}"
+            rf"(?<!好)多少(年|个月|天)|{_how_many('(年|个月|天)', not_after='好')}"
             r"|多久(?!.{0,6}一次)|多长时间|满几年|\bhow long\b|\bhow many years\b"
         ),
         _beside(r"\d+\s*(年|个月|天|日)|[一二三四五六七八九十两半]+\s*(年|个月)"),
@@ -253,7 +260,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], Stated]] = {
 }  # fmt: skip
 
 _ASKS_FIGURE = re.compile(
-    rf"多少|(?<![哪好了])几[个项年次]?(?![乎])|了几[个项年次]?(?![乎]){_LAST_CLAUSE}"
+    rf"多少|{_how_many('[个项年次]?(?![乎])')}"
     r"|\bwhat (is|was|are) the (target|number|figure|level)\b"
 )
 DETAILS["figure"] = (_ASKS_FIGURE, _beside(_FIGURE))
