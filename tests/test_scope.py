@@ -20,6 +20,7 @@ from qa.search.scope import (
     year_reasons,
     years_of,
 )
+from qa.search.tokens import in_dictionary
 
 
 def test_the_gazetteer_holds_every_province_and_maps_cities_and_counties_to_them():
@@ -185,6 +186,19 @@ def test_an_a_not_a_form_asks_yes_or_no_and_names_no_topic(hashing_engine):
     assert "不算" in counted.terms and not {"算不算", "不算"} & set(r.topic_terms(counted))  # its pieces too
     # no clause uses the form, yet it is no unknown word of the question
     assert r.unknown_share(asked) < unknown_share(asked.tokens, asked.expansion, r.lexical)
+
+
+def test_words_jieba_made_up_of_the_documents_characters_are_phrasing_not_unknown_topics(hashing_engine):
+    r = hashing_engine.retriever
+    colloquial = r._prepare("开电动车的,小区里会不会多建点充电桩?", r.config)
+    glued = [t for t in colloquial.tokens if r.phrasing(t)]
+    assert "多建点" in glued and all(t not in r.lexical and not in_dictionary(t) for t in glued)
+    assert r.unknown_share(colloquial) < unknown_share(colloquial.tokens, colloquial.expansion, r.lexical)
+    # a made-up word with a character no clause uses names a topic the documents lack
+    dogs = r._prepare("城市居民养狗要怎么办理?", r.config)
+    assert "养狗要" in dogs.tokens and not in_dictionary("养狗要") and not r.phrasing("养狗要")
+    assert not r.phrasing("高考") and not r.phrasing("落户")  # a word of jieba's dictionary; a word of the clauses
+    assert r.unknown_share(dogs) == unknown_share(dogs.tokens, dogs.expansion, r.lexical) > 0
 
 
 def test_a_phone_number_or_contact_is_stated_only_when_written_out():
@@ -422,6 +436,13 @@ def test_every_shipped_term_is_found_by_its_own_english(hashing_engine):
     assert dict(d.lookup("the villagers\u2019 committee", general=False))  # a phone's apostrophe
 
 
+def test_a_contact_detail_is_read_as_one_phrase(hashing_engine):
+    d = hashing_engine.retriever.expander.dictionary
+    assert dict(d.lookup("what is the email address")) == {"email address": ("邮箱",)}
+    assert dict(d.lookup("their phone number and fax number")) == {"phone number": ("号码",), "fax number": ("传真",)}
+    assert dict(d.lookup("an address"))["address"] == ("讲话",)  # alone, still CC-CEDICT's (a speech)
+
+
 def test_a_phrase_the_terminology_knows_is_read_by_it_alone_and_each_source_can_be_left_out():
     general = {"pilot": ("驾驶",), "housing": ("住房",), "people": ("人民",)}
     d = EnglishDictionary(general, {"pilot": ("试点",), "utility tunnel": ("综合管廊",), "people-centered": ("以人为本",)})
@@ -497,6 +518,8 @@ def test_a_county_named_as_a_place_is_told_from_the_same_word():
         ("湖南数字政府的联系电话是多少?", False),  # 数字 is the phone's only in English
         ("湖南新型城镇化工作要点里高考加分政策的联系人是谁?", False),  # 高考: no clause treats it
         ("What email address should feedback on the Hunan draft be sent to?", True),  # the draft's opening
+        # "email address" is 邮箱 (the terminology), not "email" + "address" (讲话, a speech, no word of the title)
+        ("Who should I contact about Hunan's draft urbanization priorities, and what is the email address?", True),
     ],
 )
 def test_a_contact_block_answers_only_for_its_own_document(hashing_engine, question, answered):

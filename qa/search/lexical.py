@@ -9,6 +9,7 @@ have to sit in RAM. Document frequencies (for the re-ranker's idf weights and th
 
 from __future__ import annotations
 
+import functools
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -119,3 +120,8 @@ class LexicalIndex:
 
     def __contains__(self, term: str) -> bool:
         return self.df(term) > 0
+
+    @functools.cached_property
+    def characters(self) -> frozenset[str]:
+        """Every character of the clauses' words."""
+        return frozenset("".join(self.vocab))

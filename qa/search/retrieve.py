@@ -60,7 +60,7 @@ from qa.search.scope import (
     year_reasons,
     years_of,
 )
-from qa.search.tokens import cached_tokens, tokenize
+from qa.search.tokens import cached_tokens, in_dictionary, tokenize
 
 CANDIDATE_CACHE = 200_000
 CONTACT_TOPIC_SHARE = 0.3  # of the question's topic words, beyond the contact, the document's own
@@ -449,8 +449,21 @@ class Retriever:
 
     def unknown_share(self, q: Query) -> float:
         """Share of the question's words no clause or word list knows; an A-not-A form (认不认)
-        asks yes or no and is no unknown word."""
-        return unknown_share([t for t in q.tokens if not yes_or_no(t)], q.expansion, self.lexical)
+        asks yes or no, and a word of the question's ``phrasing`` names nothing: neither is an
+        unknown word."""
+        return unknown_share([t for t in q.tokens if not yes_or_no(t) and not self.phrasing(t)], q.expansion, self.lexical)
+
+    def phrasing(self, token: str) -> bool:
+        """Is ``token`` a piece of the question's wording rather than a word: one the clauses do
+        not use, jieba made up (``in_dictionary``), and of characters all found in the clauses?
+        "开电动车的,小区里会不会多建点充电桩?" gives 里会 and 多建点, which say nothing the
+        documents lack; 养狗 (狗 in no clause) still names a topic they do not treat."""
+        return (
+            not token.isascii()
+            and token not in self.lexical
+            and not in_dictionary(token)
+            and all(ch in self.lexical.characters for ch in token)
+        )
 
     def best_sentence(self, positions: list[int], qv: np.ndarray) -> np.ndarray:
         """For each clause, the cosine of its sentence closest to the query vector."""

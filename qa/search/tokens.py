@@ -47,3 +47,10 @@ def cached_tokens(text: str) -> tuple[str, ...]:
     """``tokenize`` for the query path, remembered: a question is tokenized by several steps,
     and expansion terms (户籍, 落户 …) recur from question to question."""
     return tuple(tokenize(text))
+
+
+def in_dictionary(word: str) -> bool:
+    """Is ``word`` one of jieba's dictionary words? A Chinese token that is not was put
+    together by jieba's HMM from characters it could not otherwise place (小区里会不会多建点
+    → 里会, 多建点): the question's phrasing more often than a term."""
+    return _jieba().dt.FREQ.get(word, 0) > 0
