@@ -60,11 +60,13 @@ from qa.search.scope import (
     year_reasons,
     years_of,
 )
-from qa.search.tokens import cached_tokens, in_dictionary, tokenize
+from qa.search.tokens import STOPWORDS, cached_tokens, in_dictionary, tokenize
 
 CANDIDATE_CACHE = 200_000
 CONTACT_TOPIC_SHARE = 0.3  # of the question's topic words, beyond the contact, the document's own
 QUERY_CACHE = 1024
+# single characters that are stop words: a word jieba made up around one is the question's wording
+FUNCTION_CHARS = frozenset(w for w in STOPWORDS if len(w) == 1 and not w.isascii())
 
 
 class Results(NamedTuple):
@@ -449,18 +451,26 @@ class Retriever:
 
     def unknown_share(self, q: Query) -> float:
         """Share of the question's words no clause or word list knows; an A-not-A form (认不认)
-        asks yes or no, and a word of the question's ``phrasing`` names nothing: neither is an
-        unknown word."""
-        return unknown_share([t for t in q.tokens if not yes_or_no(t) and not self.phrasing(t)], q.expansion, self.lexical)
+        asks yes or no, and a piece of the question's wording (``is_phrasing``) names nothing:
+        neither is an unknown word. A word the thesaurus knows stays a known one (棚改)."""
+        exp = q.expansion
+        return unknown_share(
+            [t for t in q.tokens if not yes_or_no(t) and not (self.is_phrasing(t) and not (exp and exp.covers(t)))],
+            exp,
+            self.lexical,
+        )
 
-    def phrasing(self, token: str) -> bool:
-        """Is ``token`` a piece of the question's wording rather than a word: one the clauses do
-        not use, jieba made up (``in_dictionary``), and of characters all found in the clauses?
-        "开电动车的,小区里会不会多建点充电桩?" gives 里会 and 多建点, which say nothing the
-        documents lack; 养狗 (狗 in no clause) still names a topic they do not treat."""
+    def is_phrasing(self, token: str) -> bool:
+        """Is ``token`` a piece of the question's wording rather than a word? One the clauses
+        do not use, that jieba made up (``in_dictionary``) around a function word
+        (``FUNCTION_CHARS``), of characters all found in the clauses: "开电动车的,小区里会不会
+        多建点充电桩?" gives 里会, which says nothing the documents lack. A made-up word of
+        content characters alone (网红, 双减) may be a new topic, and one with a character no
+        clause has (养狗要: 狗) names one: both still count as unknown."""
         return (
             not token.isascii()
             and token not in self.lexical
+            and any(ch in FUNCTION_CHARS for ch in token)
             and not in_dictionary(token)
             and all(ch in self.lexical.characters for ch in token)
         )
