@@ -450,7 +450,7 @@ def test_a_contact_detail_is_read_as_one_phrase(hashing_engine):
     found = dict(d.lookup("their phone number and fax number"))
     assert found.keys() == {"phone number", "fax number"} and "号码" in found["phone number"] and "传真" in found["fax number"]
     assert "address" not in d.terms and "contact" not in d.terms  # alone, CC-CEDICT's readings
-    # the terminology's phrases take no other words among theirs ("people … contact")
+    # "contact people" is no rendering of 联系人: read by stems in any order it took "people contact"
     assert {"people", "contact"} <= dict(d.lookup("how many people contact the office")).keys()
 
 

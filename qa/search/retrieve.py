@@ -452,13 +452,11 @@ class Retriever:
     def unknown_share(self, q: Query) -> float:
         """Share of the question's words no clause or word list knows; an A-not-A form (认不认)
         asks yes or no, and a piece of the question's wording (``is_phrasing``) names nothing:
-        neither is an unknown word. A word the thesaurus knows stays a known one (棚改)."""
+        neither is counted. A piece the thesaurus accounts for stays, as a known word (一金 of
+        五险一金)."""
         exp = q.expansion
-        return unknown_share(
-            [t for t in q.tokens if not yes_or_no(t) and not (self.is_phrasing(t) and not (exp and exp.covers(t)))],
-            exp,
-            self.lexical,
-        )
+        wording = {t for t in q.tokens if self.is_phrasing(t) and not (exp and exp.covers(t))}
+        return unknown_share([t for t in q.tokens if not yes_or_no(t) and t not in wording], exp, self.lexical)
 
     def is_phrasing(self, token: str) -> bool:
         """Is ``token`` a piece of the question's wording rather than a word? One the clauses

@@ -51,6 +51,6 @@ def cached_tokens(text: str) -> tuple[str, ...]:
 
 def in_dictionary(word: str) -> bool:
     """Is ``word`` one of jieba's dictionary words? A Chinese token that is not was put
-    together by jieba's HMM from characters it could not otherwise place (小区里会不会多建点
-    → 里会, 多建点): the question's phrasing more often than a term."""
+    together by jieba's HMM from characters it could not otherwise place: a piece of the
+    question's wording (小区里会不会 → 里会) or a term jieba does not know (网红)."""
     return _jieba().dt.FREQ.get(word, 0) > 0
