@@ -105,6 +105,25 @@ def test_questions_go_through_the_int8_graph_close_to_the_float_one(tiny_folder)
     np.testing.assert_allclose(int8.encode_documents(TEXTS), passages, atol=1e-5)
 
 
+def test_each_layers_attention_is_one_fused_op_in_both_graphs(tiny_folder):
+    import json
+
+    import onnx
+
+    export_onnx(tiny_folder, "tiny-v1")
+    out = tiny_folder / ONNX_DIR
+
+    def ops(name: str) -> list[str]:
+        return [n.op_type for n in onnx.load(str(out / name), load_external_data=False).graph.node]
+
+    layers = 2  # the tiny BERT's
+    documents, questions = ops(ONNX_FILE), ops("query-int8.onnx")
+    # exported from SDPA, attention is a chain of reshapes and a Softmax that no fusion knows
+    assert documents.count("Attention") == layers and "Softmax" not in documents
+    assert questions.count("QAttention") == layers and "Softmax" not in questions
+    assert json.loads((out / STAMP_FILE).read_text())["fused"]["Attention"] == layers
+
+
 def test_an_export_redone_under_a_running_encoder_is_refused_in_one_line(tiny_folder):
     export_onnx(tiny_folder, "tiny-v1")
     enc = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "))

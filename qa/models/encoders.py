@@ -78,11 +78,13 @@ def prompts_for(name: str, configured: dict[str, str]) -> tuple[str, str]:
     return "", ""
 
 
-def load_sentence_transformer(path: str):
+def load_sentence_transformer(path: str, attention: str | None = None):
     """A sentence-transformers model from local files only, without transformers' load report.
 
     The rebuilt e5 has no pooler, so transformers reports "pooler.dense.bias MISSING …
-    Consider training …" on every load: expected here, and nothing a user can act on."""
+    Consider training …" on every load: expected here, and nothing a user can act on.
+    ``attention`` chooses transformers' attention implementation ("eager" for the ONNX
+    export); None keeps its default."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
@@ -90,7 +92,8 @@ def load_sentence_transformer(path: str):
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    return SentenceTransformer(path, device="cpu", local_files_only=True)
+    kwargs = {"model_kwargs": {"attn_implementation": attention}} if attention else {}
+    return SentenceTransformer(path, device="cpu", local_files_only=True, **kwargs)
 
 
 class SentenceTransformerEncoder:

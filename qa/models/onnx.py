@@ -5,6 +5,12 @@ ONNX and run by ONNX Runtime (with its graph fusions) embeds ~41 clauses/s, with
 equal to PyTorch's to six decimals (README, *Embedding throughput*). Documents are
 embedded with these float weights, so an index is PyTorch's.
 
+The model is exported with transformers' plain ("eager") attention, not its SDPA kernel,
+and ONNX Runtime's BERT fusions (``onnxruntime.transformers.optimizer``) then turn each
+layer's attention into one ``Attention`` op: torch's SDPA export is a chain of ~40 small
+reshapes, transposes and masks per layer that no fusion recognizes, and on a short
+question they cost about a seventh of the encoder's time.
+
 A question is encoded by a second graph with the same weights quantized to int8
 (``onnxruntime.quantization.quantize_dynamic``: per output channel, 7-bit for CPUs
 without VNNI). A question is one short sequence, and for it the model's cost is mostly
@@ -21,6 +27,7 @@ once, atomically, stamped with the versions that made it. ``OnnxEncoder`` then n
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -38,11 +45,11 @@ from qa.errors import ModelLoadError
 
 ONNX_DIR = "onnx"
 ONNX_FILE = "model.onnx"
-DATA_FILE = "model.onnx.data"  # the weights, apart: ONNX Runtime memory-maps them
+DATA_FILE = ONNX_FILE + ".data"  # the weights, apart: ONNX Runtime memory-maps them
 QUERY_FILE = "query-int8.onnx"  # the same graph, weights in int8: for questions
 QUERY_DATA_FILE = QUERY_FILE + ".data"
 STAMP_FILE = "export.json"
-EXPORT_VERSION = 2  # bump when the exported graphs change (2: the int8 question graph)
+EXPORT_VERSION = 3  # bump when the exported graphs change (2: the int8 question graph; 3: fused attention)
 FILES = (ONNX_FILE, DATA_FILE, QUERY_FILE, QUERY_DATA_FILE)
 OPSET = 17
 # Batches of 4 clauses, sorted by token count: small batches waste the least on padding
@@ -72,67 +79,34 @@ def onnx_is_current(folder: Path, source_fingerprint: str) -> bool:
 def export_onnx(folder: Path, source_fingerprint: str) -> Path:
     """Export the sentence-transformers model in ``folder`` to ``folder/onnx`` unless current.
 
-    Takes ~25 s for e5-small (export, then quantization). The graph takes ``input_ids`` and
-    ``attention_mask`` (int64, batch × tokens, both dynamic) and returns normalized
-    mean-pooled ``embedding``. Written into a temporary folder and renamed, so a crash never
-    leaves a half-written model.
+    Takes ~45 s for e5-small (export, fusion, then quantization). The graph takes
+    ``input_ids`` and ``attention_mask`` (int64, batch × tokens, both dynamic) and returns
+    normalized mean-pooled ``embedding``. Written into a temporary folder and renamed, so a
+    crash never leaves a half-written model.
     """
     out = folder / ONNX_DIR
     if onnx_is_current(folder, source_fingerprint):
         return out / ONNX_FILE
     try:
-        import onnxruntime
-        import torch
-
         from qa.models.encoders import load_sentence_transformer
 
-        st = load_sentence_transformer(str(folder))
+        st = load_sentence_transformer(str(folder), attention="eager")  # the pattern the fusions know
     except Exception as exc:
         raise OnnxExportError(f"cannot load {folder} for ONNX export ({type(exc).__name__})") from exc
-    bert = st[0].auto_model.eval()
-
-    class Pooled(torch.nn.Module):
-        """BERT, then the folder's mean pooling and normalization, as one graph."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
-
-    example = st.tokenizer(["query: 示例", "passage: 两个 不同长度的 输入"], padding=True, return_tensors="pt")
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=ONNX_DIR + ".tmp-", dir=folder))
     try:
-        with warnings.catch_warnings(), torch.no_grad():
-            # the TorchScript exporter is deprecated in favour of dynamo (which needs onnxscript
-            # and exports this model more slowly); torch is pinned, so it is here to stay for us
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                Pooled().eval(),
-                (example["input_ids"], example["attention_mask"]),
-                str(tmp / "inline.onnx"),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["embedding"],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                    "embedding": {0: "batch"},
-                },
-                opset_version=OPSET,
-                dynamo=False,
-            )
-        _split_weights(tmp / "inline.onnx", tmp / ONNX_FILE)
+        shape = _export_torch(st, tmp / "inline.onnx")
+        del st  # the PyTorch model (470 MB) is not needed while the graph is fused and quantized
+        fused = _fuse(tmp / "inline.onnx", tmp / ONNX_FILE, *shape)
+        gc.collect()  # the optimizer's model is held in reference cycles: ~2 GB until collected
         _quantize_for_queries(tmp / ONNX_FILE, tmp / QUERY_FILE)
         stamp = {
             "export_version": EXPORT_VERSION,
             "source": source_fingerprint,
             "opset": OPSET,
-            "versions": {"torch": torch.__version__, "onnx": _onnx_version(), "onnxruntime": onnxruntime.__version__},
+            "fused": fused,
+            "versions": _versions(),
             "sizes": {name: (tmp / name).stat().st_size for name in FILES},
         }
         (tmp / STAMP_FILE).write_text(json.dumps(stamp, indent=2))
@@ -152,38 +126,109 @@ def export_onnx(folder: Path, source_fingerprint: str) -> Path:
     return out / ONNX_FILE
 
 
-def _onnx_version() -> str:
+def _export_torch(st: Any, target: Path) -> tuple[int, int]:
+    """Write the model as one ONNX graph, weights inline, to ``target``; return its number
+    of attention heads and its hidden size (what the fusions need to know)."""
+    import torch
+
+    bert = st[0].auto_model.eval()
+
+    class Pooled(torch.nn.Module):
+        """BERT, then the folder's mean pooling and normalization, as one graph."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+
+    example = st.tokenizer(["query: 示例", "passage: 两个 不同长度的 输入"], padding=True, return_tensors="pt")
+    with warnings.catch_warnings(), torch.no_grad():
+        # the TorchScript exporter is deprecated in favour of dynamo (which needs onnxscript
+        # and exports this model more slowly); torch is pinned, so it is here to stay for us
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Pooled().eval(),
+            (example["input_ids"], example["attention_mask"]),
+            str(target),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "embedding": {0: "batch"},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return bert.config.num_attention_heads, bert.config.hidden_size
+
+
+def _versions() -> dict[str, str]:
     import onnx
+    import onnxruntime
+    import torch
 
-    return onnx.__version__
+    return {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}
 
 
-def _split_weights(inline: Path, target: Path) -> None:
-    """Move the weights out of the graph file into ``DATA_FILE``.
+def _fuse(inline: Path, target: Path, heads: int, hidden: int) -> dict[str, int]:
+    """Write ``inline`` with ONNX Runtime's BERT fusions applied to ``target``, its weights
+    apart in ``DATA_FILE``; return how many ops of each kind the fusions made.
 
-    With weights inline, ONNX Runtime parses all 470 MB into its own memory (853 MB resident
-    after one query); from a separate file it memory-maps them, so the 384 MB word-embedding
-    table costs only the rows a corpus uses, and those pages are shared and reclaimable.
+    Each layer's attention becomes one ``Attention`` op (``QAttention`` once quantized),
+    its residual layer norms ``SkipLayerNormalization``, its GELU ``BiasGelu``: graph
+    rewrites only, the vectors stay PyTorch's (``tests/test_embed_onnx.py``). The mask is
+    read as given (raw, not as lengths), so the graph does not rely on right padding. The
+    embeddings' own fusion is left out: it would hold the word table in float inside the
+    question graph (406 MB instead of 118), where int8 quantizes a plain ``Gather``.
+
+    The weights are apart so that ONNX Runtime memory-maps them: inline, it parses all 470
+    MB into its own memory (853 MB resident after one query); from a separate file the 384
+    MB word-embedding table costs only the rows a corpus uses, and those pages are shared
+    and reclaimable.
     """
-    import onnx
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
 
-    model = onnx.load(str(inline))
-    onnx.save_model(
-        model, str(target), save_as_external_data=True, all_tensors_to_one_file=True, location=DATA_FILE, size_threshold=1024
-    )
+    options = FusionOptions("bert")
+    options.enable_embed_layer_norm = False
+    options.use_raw_attention_mask(True)
+    quiet = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # the optimizer reports each fusion it tries
+    try:
+        model = optimize_model(
+            str(inline),
+            model_type="bert",
+            num_heads=heads,
+            hidden_size=hidden,
+            opt_level=0,  # fusions only: ONNX Runtime's own optimizations run when a session loads
+            optimization_options=options,
+        )
+    finally:
+        logging.disable(quiet)
+    counts = {op: n for op, n in model.get_fused_operator_statistics().items() if n}
+    # sorts the graph, declares the com.microsoft ops' domain, writes the weights to target + ".data"
+    model.save_model_to_file(str(target), use_external_data_format=True)
     inline.unlink()
     for name in (ONNX_FILE, DATA_FILE):
         os.chmod(target.parent / name, 0o644)
+    return counts
 
 
 def _quantize_for_queries(source: Path, target: Path) -> None:
     """Write the int8 copy of ``source`` that questions are encoded with.
 
-    Dynamic quantization: MatMul weights and the word-embedding table in int8 (118 MB on
-    disk instead of 470), activations quantized as they come. Per output channel and in 7
-    bits (``reduce_range``), as ONNX Runtime advises for CPUs without VNNI: on the seed
-    questions the vectors stay within cosine 0.993 of the float ones (0.986 with 8 bits
-    per tensor)."""
+    Dynamic quantization: MatMul and attention weights and the word-embedding table in
+    int8 (118 MB on disk instead of 470), activations quantized as they come. Per output
+    channel and in 7 bits (``reduce_range``), as ONNX Runtime advises for CPUs without
+    VNNI: on the seed questions the vectors stay within cosine 0.993 of the float ones
+    (0.986 with 8 bits per tensor)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quiet = logging.root.manager.disable
@@ -192,11 +237,13 @@ def _quantize_for_queries(source: Path, target: Path) -> None:
         quantize_dynamic(
             source,
             target,
-            op_types_to_quantize=["MatMul", "Gather"],
+            op_types_to_quantize=["MatMul", "Attention", "Gather"],
             per_channel=True,
             reduce_range=True,
             weight_type=QuantType.QInt8,
             use_external_data_format=True,
+            # ONNX's shape inference knows no type for the fused ops' (com.microsoft) outputs
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
         logging.disable(quiet)
