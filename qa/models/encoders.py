@@ -78,12 +78,12 @@ def prompts_for(name: str, configured: dict[str, str]) -> tuple[str, str]:
     return "", ""
 
 
-def load_sentence_transformer(path: str, attention: str | None = None):
+def load_sentence_transformer(path: str, attn_implementation: str | None = None):
     """A sentence-transformers model from local files only, without transformers' load report.
 
     The rebuilt e5 has no pooler, so transformers reports "pooler.dense.bias MISSING …
     Consider training …" on every load: expected here, and nothing a user can act on.
-    ``attention`` chooses transformers' attention implementation ("eager" for the ONNX
+    ``attn_implementation`` chooses transformers' attention code ("eager" for the ONNX
     export); None keeps its default."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -92,7 +92,7 @@ def load_sentence_transformer(path: str, attention: str | None = None):
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    kwargs = {"model_kwargs": {"attn_implementation": attention}} if attention else {}
+    kwargs = {"model_kwargs": {"attn_implementation": attn_implementation}} if attn_implementation else {}
     return SentenceTransformer(path, device="cpu", local_files_only=True, **kwargs)
 
 
