@@ -28,6 +28,7 @@ once, atomically, stamped with the versions that made it. ``OnnxEncoder`` then n
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -36,7 +37,7 @@ import shutil
 import tempfile
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,7 @@ def export_onnx(folder: Path, source_fingerprint: str) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         if onnx_is_current(folder, source_fingerprint):  # another process (app and qa index) finished first
             return out / ONNX_FILE
-        first = (str(exc).splitlines() or [""])[0][:200]  # onnx errors run to many lines; ours is one
-        raise OnnxExportError(f"ONNX export of {folder.name} failed ({type(exc).__name__}: {first})") from exc
+        raise OnnxExportError(f"ONNX export of {folder.name} failed ({_first_line(exc)})") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -216,6 +216,22 @@ def _check(graph: Path, traced: _Traced, tolerance: float = 1e-4) -> None:
         raise RuntimeError(f"the fused graph's vectors differ from PyTorch's by {worst:.2g}")
 
 
+def _first_line(exc: BaseException) -> str:
+    """``exc`` as one line: onnx and ONNX Runtime errors run to many lines; ours are one."""
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
+
+
+@contextlib.contextmanager
+def _warnings_silenced() -> Iterator[None]:
+    """Warnings and lesser log records off while ONNX Runtime's tools run; restored after."""
+    quiet = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(quiet)
+
+
 def _versions() -> dict[str, str]:
     import onnx
     import onnxruntime
@@ -252,9 +268,7 @@ def _fuse(inline: Path, target: Path, heads: int, hidden: int) -> dict[str, int]
     options = FusionOptions("bert")
     options.enable_embed_layer_norm = False
     options.use_raw_attention_mask(True)
-    quiet = logging.root.manager.disable
-    logging.disable(logging.WARNING)  # the optimizer reports each fusion it tries
-    try:
+    with _warnings_silenced():  # the optimizer reports each fusion it tries
         model = optimize_model(
             str(inline),
             model_type="bert",
@@ -263,8 +277,6 @@ def _fuse(inline: Path, target: Path, heads: int, hidden: int) -> dict[str, int]
             opt_level=0,  # fusions only: ONNX Runtime's own optimizations run when a session loads
             optimization_options=options,
         )
-    finally:
-        logging.disable(quiet)
     counts = {op: n for op, n in model.get_fused_operator_statistics().items() if n}
     # sorts the graph, declares the com.microsoft ops' domain, writes the weights to target + ".data"
     model.save_model_to_file(str(target), use_external_data_format=True)
@@ -285,9 +297,7 @@ def _quantize_for_queries(source: Path, target: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quiet = logging.root.manager.disable
-    logging.disable(logging.WARNING)  # "consider pre-processing": it matters for static quantization only
-    try:
+    with _warnings_silenced():  # "consider pre-processing": it matters for static quantization only
         quantize_dynamic(
             source,
             target,
@@ -299,8 +309,6 @@ def _quantize_for_queries(source: Path, target: Path) -> None:
             # ONNX's shape inference knows no type for the fused ops' (com.microsoft) outputs
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
-    finally:
-        logging.disable(quiet)
     for name in (QUERY_FILE, QUERY_DATA_FILE):
         os.chmod(target.parent / name, 0o644)
 
@@ -371,10 +379,8 @@ class OnnxEncoder:
                 try:
                     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
                 except Exception as exc:  # a damaged file, or ops this onnxruntime does not have
-                    first = (str(exc).splitlines() or [""])[0][:200]
                     raise ModelLoadError(
-                        f"ONNX Runtime cannot load {path} ({type(exc).__name__}: {first}); "
-                        f"delete {path.parent} to export the model again"
+                        f"ONNX Runtime cannot load {path} ({_first_line(exc)}); delete {path.parent} to export the model again"
                     ) from exc
                 self._sessions[file] = session
             return session
